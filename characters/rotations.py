@@ -1,0 +1,208 @@
+"""The project's one rotation module.
+
+World convention (the whole project): right-handed, **Y up**, gravity along -Y, metres,
+seconds, radians. This is the frame of DeepMimic motion files and of PyBullet's DeepMimic
+humanoid, so those need no conversion. AMASS npz files are Z up and are converted where
+they are read and written (``retargeting.amass_file``); BVH files are taken as Y up.
+
+Quaternions are arrays ``(..., 4)`` ordered **x, y, z, w** (PyBullet and SciPy order).
+DeepMimic files store w, x, y, z; they are reordered at the file boundary only.
+Every function is vectorised over any leading batch shape (frames, joints, ...).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+_EPS = 1e-12
+
+
+def identity(shape: tuple[int, ...] = ()) -> np.ndarray:
+    """Identity quaternions of batch shape ``shape``; returns ``(*shape, 4)``."""
+    q = np.zeros(shape + (4,))
+    q[..., 3] = 1.0
+    return q
+
+
+def normalize(q: np.ndarray) -> np.ndarray:
+    """Unit quaternions ``(..., 4)``."""
+    return q / np.linalg.norm(q, axis=-1, keepdims=True)
+
+
+def conjugate(q: np.ndarray) -> np.ndarray:
+    """Inverse of unit quaternions ``(..., 4)``."""
+    return q * np.array([-1.0, -1.0, -1.0, 1.0])
+
+
+def multiply(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Hamilton product ``a * b`` (apply ``b`` first, then ``a``); broadcasts ``(..., 4)``."""
+    ax, ay, az, aw = np.moveaxis(a, -1, 0)
+    bx, by, bz, bw = np.moveaxis(b, -1, 0)
+    return np.stack(
+        [
+            aw * bx + ax * bw + ay * bz - az * by,
+            aw * by - ax * bz + ay * bw + az * bx,
+            aw * bz + ax * by - ay * bx + az * bw,
+            aw * bw - ax * bx - ay * by - az * bz,
+        ],
+        axis=-1,
+    )
+
+
+def rotate(q: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """Rotate vectors ``v (..., 3)`` by unit quaternions ``q (..., 4)``."""
+    u = q[..., :3]
+    w = q[..., 3:4]
+    t = 2.0 * np.cross(u, v)
+    return v + w * t + np.cross(u, t)
+
+
+def from_axis_angle(rotvec: np.ndarray) -> np.ndarray:
+    """Exponential map: rotation vectors ``(..., 3)`` (axis * angle, rad) to quaternions."""
+    angle = np.linalg.norm(rotvec, axis=-1, keepdims=True)
+    half = 0.5 * angle
+    # sin(x/2)/x, with its Taylor series near zero.
+    scale = np.where(angle > 1e-8, np.sin(half) / np.maximum(angle, _EPS), 0.5 - angle**2 / 48.0)
+    return np.concatenate([rotvec * scale, np.cos(half)], axis=-1)
+
+
+def to_axis_angle(q: np.ndarray) -> np.ndarray:
+    """Logarithm map: unit quaternions ``(..., 4)`` to rotation vectors ``(..., 3)``, angle in [0, pi]."""
+    q = np.where(q[..., 3:4] < 0.0, -q, q)
+    sin_half = np.linalg.norm(q[..., :3], axis=-1, keepdims=True)
+    angle = 2.0 * np.arctan2(sin_half, q[..., 3:4])
+    scale = np.where(sin_half > 1e-8, angle / np.maximum(sin_half, _EPS), 2.0 + sin_half**2 / 3.0)
+    return q[..., :3] * scale
+
+
+def about_axis(axis: np.ndarray, angle: np.ndarray) -> np.ndarray:
+    """Rotations by ``angle (...)`` rad about unit ``axis (3,)`` or ``(..., 3)``."""
+    angle = np.asarray(angle, dtype=float)[..., None]
+    return np.concatenate([np.broadcast_to(axis, angle.shape[:-1] + (3,)) * np.sin(0.5 * angle), np.cos(0.5 * angle)], axis=-1)
+
+
+def angle_about(q: np.ndarray, axis: np.ndarray) -> np.ndarray:
+    """Signed angle (rad, in (-pi, pi]) of the twist of ``q (..., 4)`` about unit ``axis (3,)``."""
+    angle = 2.0 * np.arctan2(q[..., :3] @ axis, q[..., 3])
+    return (angle + np.pi) % (2.0 * np.pi) - np.pi
+
+
+def swing_twist(q: np.ndarray, axis: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Split ``q = swing * twist`` with ``twist`` about unit ``axis (3,)``; returns both ``(..., 4)``."""
+    twist = about_axis(axis, angle_about(q, axis))
+    swing = multiply(q, conjugate(twist))
+    return swing, twist
+
+
+def to_matrix(q: np.ndarray) -> np.ndarray:
+    """Unit quaternions ``(..., 4)`` to rotation matrices ``(..., 3, 3)``."""
+    x, y, z, w = np.moveaxis(q, -1, 0)
+    return np.stack(
+        [
+            np.stack([1 - 2 * (y * y + z * z), 2 * (x * y - z * w), 2 * (x * z + y * w)], -1),
+            np.stack([2 * (x * y + z * w), 1 - 2 * (x * x + z * z), 2 * (y * z - x * w)], -1),
+            np.stack([2 * (x * z - y * w), 2 * (y * z + x * w), 1 - 2 * (x * x + y * y)], -1),
+        ],
+        axis=-2,
+    )
+
+
+def from_matrix(m: np.ndarray) -> np.ndarray:
+    """Rotation matrices ``(..., 3, 3)`` to unit quaternions ``(..., 4)`` with w >= 0."""
+    m00, m11, m22 = m[..., 0, 0], m[..., 1, 1], m[..., 2, 2]
+    # Four candidate solutions; pick per element the numerically largest one.
+    cands = np.stack(
+        [
+            np.stack([1 + m00 - m11 - m22, m[..., 0, 1] + m[..., 1, 0], m[..., 0, 2] + m[..., 2, 0], m[..., 2, 1] - m[..., 1, 2]], -1),
+            np.stack([m[..., 0, 1] + m[..., 1, 0], 1 - m00 + m11 - m22, m[..., 1, 2] + m[..., 2, 1], m[..., 0, 2] - m[..., 2, 0]], -1),
+            np.stack([m[..., 0, 2] + m[..., 2, 0], m[..., 1, 2] + m[..., 2, 1], 1 - m00 - m11 + m22, m[..., 1, 0] - m[..., 0, 1]], -1),
+            np.stack([m[..., 2, 1] - m[..., 1, 2], m[..., 0, 2] - m[..., 2, 0], m[..., 1, 0] - m[..., 0, 1], 1 + m00 + m11 + m22], -1),
+        ],
+        axis=-2,
+    )
+    diag = np.stack([1 + m00 - m11 - m22, 1 - m00 + m11 - m22, 1 - m00 - m11 + m22, 1 + m00 + m11 + m22], -1)
+    best = np.argmax(diag, axis=-1)
+    q = np.take_along_axis(cands, best[..., None, None], axis=-2)[..., 0, :]
+    q = normalize(q)
+    return np.where(q[..., 3:4] < 0.0, -q, q)
+
+
+def from_euler(angles: np.ndarray, order: str) -> np.ndarray:
+    """Intrinsic Euler angles ``(..., 3)`` (rad) applied in ``order`` (e.g. ``"ZXY"``) to quaternions.
+
+    ``order[0]`` is the outermost rotation: R = R_order[0] * R_order[1] * R_order[2], the
+    convention of BVH channel lists.
+    """
+    q = identity(angles.shape[:-1])
+    for i, axis_name in enumerate(order.upper()):
+        axis = np.eye(3)["XYZ".index(axis_name)]
+        q = multiply(q, about_axis(axis, angles[..., i]))
+    return q
+
+
+def to_euler(q: np.ndarray, order: str) -> np.ndarray:
+    """Inverse of :func:`from_euler` for a Tait-Bryan ``order``; returns ``(..., 3)`` rad."""
+    m = to_matrix(q)
+    i, j, k = ("XYZ".index(c) for c in order.upper())
+    # Sign of the permutation (i, j, k): +1 for cyclic XYZ/YZX/ZXY, -1 otherwise.
+    sign = 1.0 if (j - i) % 3 == 1 else -1.0
+    middle = np.arcsin(np.clip(sign * m[..., i, k], -1.0, 1.0))
+    first = np.arctan2(-sign * m[..., j, k], m[..., k, k])
+    last = np.arctan2(-sign * m[..., i, j], m[..., i, i])
+    return np.stack([first, middle, last], axis=-1)
+
+
+def between(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Smallest rotation taking direction ``a (..., 3)`` onto direction ``b (..., 3)``."""
+    a = a / np.linalg.norm(a, axis=-1, keepdims=True)
+    b = b / np.linalg.norm(b, axis=-1, keepdims=True)
+    cross = np.cross(a, b)
+    dot = np.sum(a * b, axis=-1, keepdims=True)
+    q = np.concatenate([cross, 1.0 + dot], axis=-1)
+    # Opposite directions: rotate by pi about any axis perpendicular to a.
+    opposite = (1.0 + dot[..., 0]) < 1e-10
+    if np.any(opposite):
+        helper = np.where(np.abs(a[..., :1]) < 0.9, np.array([1.0, 0, 0]), np.array([0, 1.0, 0]))
+        perp = np.cross(a, helper)
+        perp /= np.linalg.norm(perp, axis=-1, keepdims=True)
+        q = np.where(opposite[..., None], np.concatenate([perp, np.zeros_like(dot)], -1), q)
+    return normalize(q)
+
+
+def geodesic_angle(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Angle (rad) of the rotation between unit quaternions ``a`` and ``b`` ``(..., 4)``."""
+    d = multiply(conjugate(a), b)
+    return 2.0 * np.arctan2(np.linalg.norm(d[..., :3], axis=-1), np.abs(d[..., 3]))
+
+
+def make_continuous(q: np.ndarray, axis: int = 0) -> np.ndarray:
+    """Flip signs along ``axis`` (frames) so consecutive quaternions lie in one hemisphere."""
+    q = np.moveaxis(q.copy(), axis, 0)
+    dots = np.sum(q[1:] * q[:-1], axis=-1)
+    flips = np.cumprod(np.where(dots < 0.0, -1.0, 1.0), axis=0)
+    q[1:] *= flips[..., None]
+    return np.moveaxis(q, 0, axis)
+
+
+def slerp(a: np.ndarray, b: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """Spherical interpolation from ``a`` to ``b`` ``(..., 4)`` at fraction ``t`` (broadcast to ``(...)``)."""
+    t = np.asarray(t, dtype=float)[..., None]
+    dot = np.sum(a * b, axis=-1, keepdims=True)
+    b = np.where(dot < 0.0, -b, b)
+    dot = np.abs(dot)
+    theta = np.arccos(np.clip(dot, -1.0, 1.0))
+    sin_theta = np.sin(theta)
+    near = sin_theta < 1e-6
+    safe = np.where(near, 1.0, sin_theta)
+    wa = np.where(near, 1.0 - t, np.sin((1.0 - t) * theta) / safe)
+    wb = np.where(near, t, np.sin(t * theta) / safe)
+    return normalize(wa * a + wb * b)
+
+
+def reflect(q: np.ndarray, normal_axis: int) -> np.ndarray:
+    """Mirror rotations ``(..., 4)`` through the plane whose normal is world axis ``normal_axis``."""
+    flip = -np.ones(4)
+    flip[normal_axis] = 1.0
+    flip[3] = 1.0
+    return q * flip
+

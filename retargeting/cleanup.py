@@ -1,0 +1,229 @@
+"""Clean a retargeted character motion: smoothing, ground alignment, foot contacts, foot skate.
+
+Order matters: smooth first, then put the body on the ground, detect contacts, pin each
+contact with leg IK (so smoothing can never undo a contact), and finally lift any frame in
+which a body still dips below the ground.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from characters import rotations as rot
+from characters.character import Character
+from retargeting.character_motion import CharacterMotion
+
+
+@dataclass(frozen=True)
+class CleanupOptions:
+    """Parameters of :func:`clean_motion`; times in seconds, lengths in metres."""
+
+    smooth_sigma_s: float = 0.02
+    """Gaussian smoothing of root and joint rotations over time; 0 disables."""
+    ground_percentile: float = 5.0
+    """The clip's floor: this percentile over frames of the lowest body point is put at height 0."""
+    contact_height_m: float = 0.05
+    """A contact body whose lowest point is below this height ..."""
+    contact_speed_mps: float = 0.4
+    """... and whose horizontal speed is below this is in contact with the ground."""
+    min_contact_s: float = 0.05
+    """Shorter contacts are dropped; shorter gaps between contacts are filled."""
+    blend_s: float = 0.1
+    """The foot is eased into and out of its pinned position over this time."""
+
+
+def gaussian_smooth(values: np.ndarray, sigma_frames: float, wrap: bool) -> np.ndarray:
+    """Smooth ``(T, ...)`` along frames with a Gaussian of ``sigma_frames``; ``wrap`` for cyclic clips."""
+    if sigma_frames <= 0 or values.shape[0] < 3:
+        return values.copy()
+    radius = int(np.ceil(3 * sigma_frames))
+    kernel = np.exp(-0.5 * (np.arange(-radius, radius + 1) / sigma_frames) ** 2)
+    kernel /= kernel.sum()
+    n = values.shape[0]
+    idx = np.arange(-radius, n + radius)
+    idx = idx % n if wrap else np.clip(idx, 0, n - 1)
+    padded = values[idx]
+    out = np.zeros_like(values)
+    for k, weight in enumerate(kernel):
+        out += weight * padded[k : k + n]
+    return out
+
+
+def smooth_rotations(q: np.ndarray, sigma_frames: float, wrap: bool) -> np.ndarray:
+    """Smooth unit quaternions ``(T, ..., 4)`` over frames (hemisphere-aligned average, renormalised)."""
+    q = rot.make_continuous(q, axis=0)
+    return rot.normalize(gaussian_smooth(q, sigma_frames, wrap))
+
+
+def _lift_profile(deficit: np.ndarray, radius: int) -> np.ndarray:
+    """A smooth ``(T,)`` lift that is at least ``deficit`` everywhere."""
+    n = deficit.shape[0]
+    idx = np.clip(np.arange(n)[:, None] + np.arange(-radius, radius + 1)[None], 0, n - 1)
+    widened = deficit[idx].max(axis=1)
+    return np.maximum(deficit, gaussian_smooth(widened, radius / 2.0, wrap=False))
+
+
+def ground_motion(motion: CharacterMotion, percentile: float) -> CharacterMotion:
+    """Shift the clip so its floor is at height 0, then lift frames where any body is below it."""
+    character = motion.character
+    all_bodies = tuple(range(character.num_bodies))
+    pos, rots = motion.body_frames()
+    lowest = character.lowest_heights(pos, rots, all_bodies).min(axis=1)
+    root_pos = motion.root_pos.copy()
+    root_pos[:, 1] -= np.percentile(lowest, percentile)
+    return lift_above_ground(replace(motion, root_pos=root_pos))
+
+
+def lift_above_ground(motion: CharacterMotion) -> CharacterMotion:
+    """Raise the root smoothly wherever a body's lowest point is below height 0."""
+    character = motion.character
+    pos, rots = motion.body_frames()
+    lowest = character.lowest_heights(pos, rots, tuple(range(character.num_bodies))).min(axis=1)
+    deficit = np.maximum(0.0, -lowest)
+    if not deficit.any():
+        return motion
+    radius = max(1, int(round(0.1 * motion.fps)))
+    root_pos = motion.root_pos.copy()
+    root_pos[:, 1] += _lift_profile(deficit, radius)
+    return replace(motion, root_pos=root_pos)
+
+
+def detect_contacts(motion: CharacterMotion, options: CleanupOptions) -> np.ndarray:
+    """``(T, C)`` bool: is each of ``character.contact_bodies`` on the ground in each frame."""
+    character = motion.character
+    pos, rots = motion.body_frames()
+    bodies = character.contact_bodies
+    height = character.lowest_heights(pos, rots, bodies)
+    horizontal = pos[:, list(bodies)][..., [0, 2]]
+    speed = np.zeros(height.shape)
+    if motion.num_frames > 1:
+        step = np.linalg.norm(np.diff(horizontal, axis=0), axis=-1) / motion.frame_dt[:-1, None]
+        speed[1:-1] = np.minimum(step[1:], step[:-1])  # a frame is still if either neighbour step is
+        speed[0], speed[-1] = step[0], step[-1]
+    contacts = (height < options.contact_height_m) & (speed < options.contact_speed_mps)
+    min_frames = max(1, int(round(options.min_contact_s * motion.fps)))
+    for c in range(contacts.shape[1]):
+        contacts[:, c] = _fill_gaps(contacts[:, c], min_frames, value=False)
+        contacts[:, c] = _fill_gaps(contacts[:, c], min_frames, value=True)
+    return contacts
+
+
+def _segments(flags: np.ndarray) -> list[tuple[int, int]]:
+    """``[start, stop)`` runs of True."""
+    padded = np.concatenate([[False], flags, [False]]).astype(int)
+    edges = np.flatnonzero(np.diff(padded))
+    return list(zip(edges[::2], edges[1::2]))
+
+
+def _fill_gaps(flags: np.ndarray, min_frames: int, value: bool) -> np.ndarray:
+    """Set to ``value`` every interior run of ``not value`` shorter than ``min_frames``."""
+    out = flags.copy()
+    for start, stop in _segments(flags != value):
+        if stop - start < min_frames and start > 0 and stop < len(flags):
+            out[start:stop] = value
+    return out
+
+
+def pin_targets(positions: np.ndarray, contacts: np.ndarray, blend_frames: int) -> tuple[np.ndarray, np.ndarray]:
+    """Pinned horizontal positions for one body and the blend weight of each frame.
+
+    ``positions (T, 3)``; ``contacts (T,)``. Within a contact the target is the contact's
+    median horizontal position (height untouched); around it the weight ramps from 1 to 0
+    over ``blend_frames``. Returns ``targets (T, 3)`` and ``weights (T,)``.
+    """
+    n = positions.shape[0]
+    weights = np.zeros(n)
+    pinned = positions[:, [0, 2]].copy()
+    frames = np.arange(n)
+    for start, stop in _segments(contacts):
+        distance = np.maximum(0, np.maximum(start - frames, frames - (stop - 1)))
+        w = np.clip(1.0 - distance / (blend_frames + 1), 0.0, 1.0)
+        take = w > weights
+        weights[take] = w[take]
+        pinned[take] = np.median(positions[start:stop, [0, 2]], axis=0)
+    targets = positions.copy()
+    targets[:, [0, 2]] += weights[:, None] * (pinned - positions[:, [0, 2]])
+    return targets, weights
+
+
+def solve_leg_ik(motion: CharacterMotion, body: int, target: np.ndarray) -> CharacterMotion:
+    """Move ``body``'s origin to ``target (T, 3)`` by bending its hinge parent and turning the joint above.
+
+    The chain must be spherical (hip) -> revolute (knee) -> ``body`` (ankle). The knee angle
+    is solved in closed form (the branch nearest the current angle), the hip is turned by the
+    smallest rotation that brings the ankle onto the target, and the foot keeps its world
+    rotation.
+    """
+    character = motion.character
+    skel = character.skeleton
+    knee = skel.parents[body]
+    hip = skel.parents[knee]
+    if character.joint_types[knee] != "revolute" or character.joint_types[hip] != "spherical":
+        return motion
+    pos, rots = motion.body_frames()
+    axis = character.hinge_axes[knee]
+    knee_offset, ankle_offset = skel.offsets[knee], rot.rotate(skel.rest_rotations[knee], skel.offsets[body])
+    axis_in_hip = rot.rotate(skel.rest_rotations[knee], axis)
+    # p(theta) = knee_offset + R(theta) ankle_offset (in the hip frame); |p|^2 = const + 2 k.R a
+    # with k.R(theta)a = A cos(theta) + B sin(theta) + C.
+    a_par = axis_in_hip * (ankle_offset @ axis_in_hip)
+    a_perp = ankle_offset - a_par
+    coef_a = knee_offset @ a_perp
+    coef_b = knee_offset @ np.cross(axis_in_hip, a_perp)
+    coef_c = knee_offset @ a_par
+    base = knee_offset @ knee_offset + ankle_offset @ ankle_offset
+    reach = target - pos[:, hip]
+    distance = np.linalg.norm(reach, axis=-1)
+    amplitude = np.hypot(coef_a, coef_b)
+    k = ((distance**2 - base) / 2.0 - coef_c) / max(amplitude, 1e-12)
+    k = np.clip(k, -1.0 + 1e-9, 1.0 - 1e-9)
+    phase = np.arctan2(coef_b, coef_a)
+    m_joint = list(character.motion_joints)
+    current = rot.angle_about(motion.joint_rot[:, m_joint.index(knee)], axis)
+    options = np.stack([phase + np.arccos(k), phase - np.arccos(k)])
+    options = (options - current + np.pi) % (2 * np.pi) - np.pi + current  # nearest representatives
+    theta = options[np.argmin(np.abs(options - current), axis=0), np.arange(len(current))]
+    knee_local = rot.about_axis(axis, theta)
+    frames = len(theta)
+    p = knee_offset + rot.rotate(rot.multiply(skel.rest_rotations[knee], knee_local), np.broadcast_to(skel.offsets[body], (frames, 3)))
+    world_p = rot.rotate(rots[:, hip], p)
+    hip_world = rot.multiply(rot.between(world_p, reach), rots[:, hip])
+    hip_parent_frame = rot.multiply(rots[:, skel.parents[hip]], skel.rest_rotations[hip])
+    knee_world = rot.multiply(hip_world, rot.multiply(skel.rest_rotations[knee], knee_local))
+    joint_rot = motion.joint_rot.copy()
+    joint_rot[:, m_joint.index(hip)] = rot.multiply(rot.conjugate(hip_parent_frame), hip_world)
+    joint_rot[:, m_joint.index(knee)] = knee_local
+    joint_rot[:, m_joint.index(body)] = rot.multiply(rot.conjugate(rot.multiply(knee_world, skel.rest_rotations[body])), rots[:, body])
+    return replace(motion, joint_rot=joint_rot)
+
+
+def clean_motion(motion: CharacterMotion, options: CleanupOptions = CleanupOptions()) -> tuple[CharacterMotion, np.ndarray]:
+    """Smooth, ground, detect contacts and remove foot skate; returns the motion and ``(T, C)`` contacts."""
+    wrap = motion.loop == "wrap"
+    sigma = options.smooth_sigma_s * motion.fps
+    motion = replace(
+        motion,
+        root_pos=gaussian_smooth(motion.root_pos, sigma, wrap),
+        root_rot=smooth_rotations(motion.root_rot, sigma, wrap),
+        joint_rot=smooth_rotations(motion.joint_rot, sigma, wrap),
+    )
+    motion = ground_motion(motion, options.ground_percentile)
+    contacts = detect_contacts(motion, options)
+    blend = max(1, int(round(options.blend_s * motion.fps)))
+    pos, _ = motion.body_frames()
+    for c, body in enumerate(motion.character.contact_bodies):
+        if contacts[:, c].any():
+            target, _ = pin_targets(pos[:, body], contacts[:, c], blend)
+            motion = solve_leg_ik(motion, body, target)
+    return lift_above_ground(motion), contacts
+
+
+def contact_slide(motion: CharacterMotion, contacts: np.ndarray) -> np.ndarray:
+    """Horizontal displacement (m) per frame of each contact body between consecutive contact frames."""
+    pos, _ = motion.body_frames()
+    feet = pos[:, list(motion.character.contact_bodies)][..., [0, 2]]
+    step = np.linalg.norm(np.diff(feet, axis=0), axis=-1)
+    both = contacts[1:] & contacts[:-1]
+    return step[both]
