@@ -77,7 +77,8 @@ class CharacterMotion:
         duration = frame_times[-1]
         cycles = np.zeros_like(times)
         if self.loop == "wrap" and duration > 0:
-            cycles = np.floor(times / duration)
+            # Times in (k d, (k+1) d] use cycle k, so the clip's last frame is reached, not skipped.
+            cycles = np.where(times > 0, np.ceil(times / duration) - 1, np.floor(times / duration))
             times = times - cycles * duration
         times = np.clip(times, 0.0, duration)
         i = np.clip(np.searchsorted(frame_times, times, side="right") - 1, 0, max(self.num_frames - 2, 0))
@@ -99,6 +100,16 @@ class CharacterMotion:
         n = int(np.floor(self.duration * fps + 1e-9)) + 1
         root_pos, root_rot, joint_rot = self.sample(np.arange(n) / fps)
         return replace(self, frame_dt=np.full(n, 1.0 / fps), root_pos=root_pos, root_rot=root_rot, joint_rot=joint_rot)
+
+    def uniform(self) -> "CharacterMotion":
+        """This motion if its frames are evenly spaced, else resampled at its median rate.
+
+        Formats with one frame rate (AMASS, BVH) need this; a few DeepMimic clips (roll) have
+        an irregular interval.
+        """
+        if self.num_frames < 3 or np.ptp(self.frame_dt[:-1]) <= 1e-6:
+            return self
+        return self.resample(self.fps)
 
     def root_linear_velocity(self) -> np.ndarray:
         """``(T, 3)`` m/s, forward differences (the last frame repeats the one before)."""

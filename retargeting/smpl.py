@@ -16,8 +16,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-import torch
-from smplx.lbs import batch_rigid_transform
 
 from characters import rotations as rot
 from characters.skeleton import Skeleton
@@ -82,6 +80,7 @@ def smpl_skeleton(model_path: str | Path | None = None, betas: np.ndarray | None
 def rest_joints_from_model(model_path: str | Path, betas: np.ndarray | None) -> np.ndarray:
     """``(24, 3)`` m rest joint positions of a user's SMPL model (``.pkl``/``.npz``) for ``betas``."""
     import smplx
+    import torch
 
     num_betas = 10 if betas is None else len(betas)
     model = smplx.SMPL(str(model_path), num_betas=num_betas)
@@ -131,6 +130,9 @@ class SmplMotion:
 
     def joint_positions(self) -> np.ndarray:
         """``(T, 24, 3)`` m world joint positions, by smplx's ``batch_rigid_transform``."""
+        import torch  # imported here: most commands never need torch, and it costs ~1 s to load
+        from smplx.lbs import batch_rigid_transform
+
         rest = torch.as_tensor(self.skeleton.rest_positions(), dtype=torch.float64)
         mats = torch.as_tensor(rot.to_matrix(self.local_rotations), dtype=torch.float64)
         frames = mats.shape[0]
@@ -143,6 +145,18 @@ class SmplMotion:
         """Build from ``(T, 24, 4)`` local rotations and ``(T, 3)`` world pelvis positions."""
         skeleton = skeleton or smpl_skeleton()
         return SmplMotion(rot.to_axis_angle(local_rot), pelvis_pos - skeleton.offsets[0], fps, skeleton=skeleton)
+
+    def resample(self, fps: float) -> "SmplMotion":
+        """The same motion at ``fps`` (slerp of local rotations, linear translation)."""
+        if not fps > 0:
+            raise ValueError(f"fps must be positive, got {fps}")
+        times = np.arange(int(np.floor((self.num_frames - 1) / self.fps * fps + 1e-9)) + 1) * (self.fps / fps)
+        i = np.minimum(np.floor(times).astype(int), max(self.num_frames - 2, 0))
+        j = np.minimum(i + 1, self.num_frames - 1)
+        a = np.clip(times - i, 0.0, 1.0)
+        q = rot.slerp(self.local_rotations[i], self.local_rotations[j], a[:, None])
+        trans = self.trans[i] + a[:, None] * (self.trans[j] - self.trans[i])
+        return SmplMotion(rot.to_axis_angle(q), trans, fps, self.betas, self.gender, self.skeleton)
 
     def validate(self) -> None:
         """Raise ``ValueError`` on inconsistent shapes or non-finite values."""

@@ -126,8 +126,7 @@ def smpl_to_character(
 def character_to_smpl(motion: CharacterMotion, smpl: Skeleton | None = None) -> SmplMotion:
     """The SMPL motion that :func:`smpl_to_character` (without cleanup) maps back onto ``motion``."""
     motion.validate()
-    if np.ptp(motion.frame_dt[:-1]) > 1e-6 if motion.num_frames > 2 else False:
-        motion = motion.resample(motion.fps)
+    motion = motion.uniform()
     m = _cached_map(motion.character, smpl or smpl_skeleton())
     _, char_global = motion.body_frames()
     smpl_global = transfer_global_rotations(char_global, m.smpl, m.to_smpl)

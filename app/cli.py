@@ -1,0 +1,94 @@
+"""The ``vidmimic`` command line."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from characters.errors import InputError
+
+
+def _convert(args: argparse.Namespace) -> int:
+    from retargeting.convert import ConvertOptions, convert
+
+    options = ConvertOptions(
+        fps=args.fps, cleanup=not args.no_cleanup, loop=args.loop, bvh_skeleton=args.bvh_skeleton, joint_map=args.joint_map
+    )
+    convert(args.input, args.output, options)
+    print(f"wrote {args.output}")
+    return 0
+
+
+def _preview(args: argparse.Namespace) -> int:
+    from app.progress import ProgressBar
+    from characters.character import humanoid
+    from control.render import RenderOptions, render_motions
+    from retargeting.convert import as_character, load_motion
+
+    motion = as_character(load_motion(args.motion, humanoid(), args.joint_map), humanoid(), cleanup=True)
+    options = RenderOptions(width=args.width, height=args.height, yaw_deg=args.yaw)
+    render_motions([(motion, (0.25, 0.5, 0.9, 1.0))], args.output, options, seconds=args.seconds, progress=ProgressBar("render"))
+    print(f"wrote {args.output}")
+    return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from app.demo import run_demo
+
+    summary = run_demo(args.output)
+    print(json.dumps(summary, indent=1))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="vidmimic", description="Turn a video of a person into a physically simulated character.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser(
+        "convert",
+        help="convert a motion file, retargeting between SMPL and the character when needed",
+        description=(
+            "Convert INPUT to OUTPUT; formats come from the extensions. In: .txt (DeepMimic character motion), "
+            ".npz (AMASS-style SMPL, Z up), .bvh (mocap, mapped onto SMPL by joint names: CMU, Mixamo, SMPL, humanoid3d, "
+            "or --joint-map). Out: .txt, .npz, .bvh (the input's skeleton unless --bvh-skeleton), .glb (the character, animated). "
+            "SMPL is retargeted onto the character (with ground, contact and foot-skate cleanup) whenever the output is a "
+            "character format, and the character back to SMPL for .npz."
+        ),
+    )
+    p.add_argument("input")
+    p.add_argument("output")
+    p.add_argument("--fps", type=float, help="resample the output to this frame rate (slerp)")
+    p.add_argument("--no-cleanup", action="store_true", help="retarget without smoothing, grounding and foot-skate cleanup")
+    p.add_argument("--loop", choices=["wrap", "none"], help='DeepMimic "Loop" of a .txt output')
+    p.add_argument("--bvh-skeleton", choices=["character", "smpl"], help="skeleton of a .bvh output")
+    p.add_argument("--joint-map", metavar="JSON", help="map of SMPL joint -> BVH joint names for a .bvh input")
+    p.set_defaults(func=_convert)
+
+    p = sub.add_parser("preview", help="render a motion file onto the character (mp4, or png for one frame)")
+    p.add_argument("motion", help=".txt, .npz or .bvh motion")
+    p.add_argument("-o", "--output", required=True, help="output .mp4 or .png")
+    p.add_argument("--seconds", type=float, help="length of the video (default: the clip's)")
+    p.add_argument("--width", type=int, default=640)
+    p.add_argument("--height", type=int, default=360)
+    p.add_argument("--yaw", type=float, default=90.0, help="camera azimuth in degrees about +Y from +X")
+    p.add_argument("--joint-map", metavar="JSON", help="joint map for a .bvh input")
+    p.set_defaults(func=_preview)
+
+    p = sub.add_parser("demo", help="run the built-in demo: DeepMimic walk -> SMPL -> character, exports and a preview")
+    p.add_argument("-o", "--output", default="demo_out", help="output folder (default: demo_out)")
+    p.set_defaults(func=_demo)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except InputError as exc:
+        print(f"vidmimic: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

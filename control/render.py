@@ -1,0 +1,79 @@
+"""Headless rendering of character motions with PyBullet's software renderer (no display needed)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from characters.bullet_body import BulletBody, connect
+from characters.errors import atomic_output
+from retargeting.character_motion import CharacterMotion
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class RenderOptions:
+    width: int = 640  # px
+    height: int = 360  # px
+    fps: float = 30.0  # frames per second of the video
+    distance: float = 3.2  # m, camera distance from the tracked root
+    yaw_deg: float = 90.0  # deg, camera azimuth about +Y from +X; 90 puts the camera on -Z, beside a character facing +X
+    pitch_deg: float = -10.0  # deg, negative looks down
+
+
+def render_motions(
+    motions: Sequence[tuple[CharacterMotion, tuple[float, float, float, float]]],
+    out_path: str | Path,
+    options: RenderOptions = RenderOptions(),
+    seconds: float | None = None,
+    progress: Progress | None = None,
+) -> Path:
+    """Render ``(motion, rgba)`` pairs together into an mp4 (or a single frame into a .png).
+
+    The camera follows the first motion's root horizontally. ``seconds`` defaults to the
+    first motion's duration; ``wrap`` clips loop, others hold their last frame.
+    """
+    out_path = Path(out_path)
+    client = connect()
+    try:
+        bodies = []
+        for motion, rgba in motions:
+            body = BulletBody(client, motion.character, fixed_base=True)
+            body.set_color(rgba)
+            bodies.append(body)
+        duration = motions[0][0].duration if seconds is None else seconds
+        frames = 1 if out_path.suffix.lower() == ".png" else max(1, int(round(duration * options.fps)) + 1)
+        times = np.arange(frames) / options.fps
+        samples = [m.sample(times) for m, _ in motions]
+        yaw, pitch = np.radians(options.yaw_deg), np.radians(options.pitch_deg)
+        # Azimuth measured about +Y from +X towards -Z; negative pitch looks down.
+        eye_offset = options.distance * np.array([np.cos(pitch) * np.cos(yaw), -np.sin(pitch), -np.cos(pitch) * np.sin(yaw)])
+        projection = client.computeProjectionMatrixFOV(45, options.width / options.height, 0.05, 50)
+        with atomic_output(out_path) as tmp:
+            writer = None
+            if frames > 1:
+                writer = cv2.VideoWriter(str(tmp), cv2.VideoWriter_fourcc(*"mp4v"), options.fps, (options.width, options.height))
+            for f in range(frames):
+                for body, (root_pos, root_rot, joint_rot) in zip(bodies, samples):
+                    body.set_pose(root_pos[f], root_rot[f], joint_rot[f])
+                target = samples[0][0][f].copy()
+                target[1] = 0.8
+                view = client.computeViewMatrix((target + eye_offset).tolist(), target.tolist(), [0, 1, 0])
+                _, _, rgba, _, _ = client.getCameraImage(options.width, options.height, view, projection, renderer=client.ER_TINY_RENDERER)
+                bgr = cv2.cvtColor(np.asarray(rgba, dtype=np.uint8).reshape(options.height, options.width, 4), cv2.COLOR_RGBA2BGR)
+                if writer is None:
+                    cv2.imwrite(str(tmp), bgr)
+                else:
+                    writer.write(bgr)
+                if progress:
+                    progress(f + 1, frames)
+            if writer is not None:
+                writer.release()
+    finally:
+        client.disconnect()
+    return out_path

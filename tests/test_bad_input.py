@@ -1,0 +1,137 @@
+"""Bad input: one clear line naming the file and the problem, exit code 2, nothing written."""
+
+import json
+
+import numpy as np
+import pytest
+
+from tests.conftest import WALK, run_cli
+
+
+def walk_json():
+    return json.loads(WALK.read_text())
+
+
+def write_clip(path, data):
+    path.write_text(json.dumps(data))
+    return path
+
+
+def case_truncated_json(tmp):
+    p = tmp / "truncated.txt"
+    p.write_text(WALK.read_text()[:500])
+    return p, "truncated JSON"
+
+
+def case_wrong_width(tmp):
+    data = walk_json()
+    data["Frames"][3] = data["Frames"][3][:-2]
+    return write_clip(tmp / "narrow.txt", data), "frame 3 has 42 values, expected 44"
+
+
+def case_nan(tmp):
+    data = walk_json()
+    text = json.dumps(data).replace(str(data["Frames"][5][9]), "NaN", 1)
+    p = tmp / "nan.txt"
+    p.write_text(text)
+    return p, "NaN or infinite"
+
+
+def case_empty_clip(tmp):
+    return write_clip(tmp / "empty.txt", {"Loop": "wrap", "Frames": []}), "empty clip"
+
+
+def case_bad_loop(tmp):
+    data = walk_json()
+    data["Loop"] = "bounce"
+    return write_clip(tmp / "loop.txt", data), '"Loop" is \'bounce\''
+
+
+def case_unknown_bvh_joints(tmp):
+    p = tmp / "robot.bvh"
+    p.write_text(
+        "HIERARCHY\nROOT Base\n{\n OFFSET 0 0 0\n CHANNELS 6 Xposition Yposition Zposition Zrotation Xrotation Yrotation\n"
+        " JOINT Arm\n {\n  OFFSET 0 1 0\n  CHANNELS 3 Zrotation Xrotation Yrotation\n  End Site\n  {\n   OFFSET 0 1 0\n  }\n }\n}\n"
+        "MOTION\nFrames: 1\nFrame Time: 0.033333\n0 0 0 0 0 0 0 0 0\n"
+    )
+    return p, "unknown BVH joints"
+
+
+def case_truncated_bvh(tmp):
+    p = tmp / "cut.bvh"
+    p.write_text("HIERARCHY\nROOT Hips\n{\n OFFSET 0 0 0\n CHANNELS 6 Xposition")
+    return p, "truncated BVH"
+
+
+def case_bvh_frame_count(tmp):
+    p = tmp / "short.bvh"
+    p.write_text(
+        "HIERARCHY\nROOT Hips\n{\n OFFSET 0 0 0\n CHANNELS 3 Xposition Yposition Zposition\n End Site\n {\n  OFFSET 0 1 0\n }\n}\n"
+        "MOTION\nFrames: 3\nFrame Time: 0.01\n0 0 0\n0 0 0\n"
+    )
+    return p, "expected 3 frames of 3 values"
+
+
+def case_npz_without_poses(tmp):
+    p = tmp / "bad.npz"
+    np.savez(p, trans=np.zeros((4, 3)))
+    return p, 'no "poses"'
+
+
+def case_npz_nan(tmp):
+    p = tmp / "nan.npz"
+    poses = np.zeros((4, 72))
+    poses[2, 5] = np.nan
+    np.savez(p, poses=poses, trans=np.zeros((4, 3)), mocap_framerate=30.0)
+    return p, "NaN"
+
+
+def case_not_npz(tmp):
+    p = tmp / "text.npz"
+    p.write_text("hello")
+    return p, "not a readable npz"
+
+
+def case_missing_file(tmp):
+    return tmp / "nowhere.txt", "no such file"
+
+
+def case_unknown_extension(tmp):
+    p = tmp / "motion.fbx"
+    p.write_text("x")
+    return p, "unsupported input format .fbx"
+
+
+CASES = [v for k, v in sorted(globals().items()) if k.startswith("case_")]
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.__name__[5:])
+@pytest.mark.parametrize("output", ["out.glb", "out.npz"])  # a character and an SMPL output
+def test_bad_input_is_one_clear_line_and_writes_nothing(case, output, tmp_path):
+    src, expected = case(tmp_path)
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    result = run_cli("convert", str(src), str(out_dir / output))
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert src.name in lines[0] and expected in lines[0], lines[0]
+    assert "Traceback" not in result.stderr
+    assert list(out_dir.iterdir()) == []  # no output, no temporary file
+
+
+def test_unsupported_output_format(tmp_path):
+    result = run_cli("convert", str(WALK), str(tmp_path / "out.fbx"))
+    assert result.returncode == 2 and "unsupported output format .fbx" in result.stderr
+    assert not (tmp_path / "out.fbx").exists()
+
+
+def test_failed_write_leaves_no_partial_file(tmp_path, character, monkeypatch):
+    """An exception in the middle of writing leaves neither the target nor a temporary file."""
+    from retargeting import deepmimic_file
+
+    motion = deepmimic_file.read_deepmimic(WALK, character)
+    motion.root_pos[4, 1] = np.nan
+    with pytest.raises(ValueError):
+        deepmimic_file.write_deepmimic(tmp_path / "x.txt", motion)
+    assert list(tmp_path.iterdir()) == []
