@@ -8,6 +8,10 @@ import sys
 
 from characters.errors import InputError
 
+# Mirrors control.train.TrainConfig (kept here so `--help` does not import torch).
+TRAIN_DEFAULTS = {"timesteps": 10_000_000, "minutes": 240.0}
+argv_override: list[str] | None = None
+
 
 def _convert(args: argparse.Namespace) -> int:
     from retargeting.convert import ConvertOptions, convert
@@ -30,6 +34,26 @@ def _preview(args: argparse.Namespace) -> int:
     options = RenderOptions(width=args.width, height=args.height, yaw_deg=args.yaw)
     render_motions([(motion, (0.25, 0.5, 0.9, 1.0))], args.output, options, seconds=args.seconds, progress=ProgressBar("render"))
     print(f"wrote {args.output}")
+    return 0
+
+
+def _train(args: argparse.Namespace) -> int:
+    import os
+
+    from control import mpi
+
+    if args.workers > 1 and mpi.size() == 1 and not os.environ.get("VIDMIMIC_MPI_CHILD"):
+        return mpi.relaunch_under_mpiexec(args.workers, sys.argv[1:] if argv_override is None else argv_override)
+    from control.imitation_env import EnvConfig
+    from control.train import TrainConfig, train
+
+    defaults = TrainConfig()
+    config = TrainConfig(
+        timesteps=args.timesteps, minutes=args.minutes, seed=args.seed,
+        envs=args.envs or max(defaults.envs, mpi.size()), n_steps=args.n_steps or defaults.n_steps,
+        checkpoint_minutes=args.checkpoint_minutes,
+    )
+    train(args.motion, args.output, config, EnvConfig(), resume=args.resume)
     return 0
 
 
@@ -75,6 +99,28 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--joint-map", metavar="JSON", help="joint map for a .bvh input")
     p.set_defaults(func=_preview)
 
+    p = sub.add_parser(
+        "train",
+        help="train an imitation policy with PPO (MPI rollout workers)",
+        description=(
+            "Train a PPO policy that makes the simulated character imitate MOTION (.txt, .npz or .bvh). "
+            "--workers N starts N MPI ranks with the mpiexec installed beside this Python; running under "
+            "`mpiexec -n N vidmimic train ...` works too, and `mpiexec -f HOSTFILE -n N vidmimic train ...` spreads "
+            "ranks over machines. Stops at --timesteps or --minutes, whichever first, and always leaves RUN_DIR/policy.zip."
+        ),
+    )
+    p.add_argument("motion")
+    p.add_argument("-o", "--output", required=True, metavar="RUN_DIR")
+    p.add_argument("--workers", type=int, default=1, help="MPI ranks to launch (default 1: no MPI)")
+    p.add_argument("--timesteps", type=int, default=TRAIN_DEFAULTS["timesteps"], help="total environment steps")
+    p.add_argument("--minutes", type=float, default=TRAIN_DEFAULTS["minutes"], help="wall-clock budget")
+    p.add_argument("--resume", action="store_true", help="continue RUN_DIR's checkpoint exactly")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--envs", type=int, help="environments in total over all ranks (default 8)")
+    p.add_argument("--n-steps", type=int, help="steps per environment per PPO iteration (default 512)")
+    p.add_argument("--checkpoint-minutes", type=float, default=5.0)
+    p.set_defaults(func=_train)
+
     p = sub.add_parser("demo", help="run the built-in demo: DeepMimic walk -> SMPL -> character, exports and a preview")
     p.add_argument("-o", "--output", default="demo_out", help="output folder (default: demo_out)")
     p.set_defaults(func=_demo)
@@ -82,6 +128,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    global argv_override
+    argv_override = argv
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)

@@ -62,3 +62,67 @@ class BulletBody:
         """Colour every link (and the base) of this body."""
         for link in range(-1, self.client.getNumJoints(self.id)):
             self.client.changeVisualShape(self.id, link, rgbaColor=list(rgba))
+
+
+class SimBody(BulletBody):
+    """A simulated (floating-base) character driven by PyBullet's stable PD controller."""
+
+    def __init__(self, client: BulletClient, character: Character):
+        super().__init__(client, character, fixed_base=False, self_collision=False)
+        for link in range(-1, client.getNumJoints(self.id)):
+            client.changeDynamics(self.id, link, lateralFriction=0.9, linearDamping=0.0, angularDamping=0.0)
+        # The URDF's default velocity motors would fight the PD controller (bullet3 #2510).
+        zero = [[0.0, 0.0, 0.0] if s else [0.0] for s in self._spherical]
+        client.setJointMotorControlMultiDofArray(self.id, self.motion_links, client.POSITION_CONTROL, targetPositions=[[0, 0, 0, 1] if s else [0.0] for s in self._spherical], forces=zero, positionGains=[0.0] * len(zero), velocityGains=[0.0] * len(zero))
+        joints = list(character.motion_joints)
+        self._kp = [float(character.kp[b]) for b in joints]
+        self._kd = [float(character.kd[b]) for b in joints]
+        self._max_force = [[float(character.torque_limit[b])] * (3 if s else 1) for b, s in zip(joints, self._spherical)]
+        self._zero_vel = [[0.0, 0.0, 0.0] if s else [0.0] for s in self._spherical]
+        self._state_links = [int(i) for i in self.links if i >= 0]
+        self.allowed_contacts = {int(self.links[b]) for b in character.contact_bodies}
+
+    def set_pd_targets(self, targets: list[list[float]]) -> None:
+        """Stable-PD targets per motion joint: a quaternion (x,y,z,w) or ``[angle]``, for the next step only."""
+        self.client.setJointMotorControlMultiDofArray(
+            self.id, self.motion_links, self.client.STABLE_PD_CONTROL,
+            targetPositions=targets, targetVelocities=self._zero_vel, forces=self._max_force,
+            positionGains=self._kp, velocityGains=self._kd,
+        )
+
+    def set_state(self, root_pos, root_rot, joint_rot, root_lin_vel, root_ang_vel, joint_vel) -> None:
+        """Teleport with velocities: root ``(3,)``, ``(4,)``, joints ``(M, 4)``; velocities m/s and rad/s
+        (root world frame; joints ``(M, 3)`` relative angular velocity in the child frame)."""
+        self.client.resetBasePositionAndOrientation(self.id, root_pos.tolist(), root_rot.tolist())
+        self.client.resetBaseVelocity(self.id, root_lin_vel.tolist(), root_ang_vel.tolist())
+        targets, velocities = [], []
+        for q, w, spherical, axis in zip(joint_rot, joint_vel, self._spherical, self._hinge_axes):
+            if spherical:
+                targets.append(q.tolist())
+                velocities.append(w.tolist())
+            else:
+                targets.append([float(rot.angle_about(q, axis))])
+                velocities.append([float(w @ axis)])
+        self.client.resetJointStatesMultiDof(self.id, self.motion_links, targets, velocities)
+
+    def read_state(self) -> tuple[np.ndarray, ...]:
+        """``(B, 3)`` body frame origins, ``(B, 4)`` rotations, ``(B, 3)`` COM positions,
+        ``(B, 3)`` COM linear velocities and ``(B, 3)`` angular velocities (world)."""
+        c = self.client
+        states = c.getLinkStates(self.id, self._state_links, computeLinkVelocity=1, computeForwardKinematics=1)
+        com = [s[0] for s in states]
+        rots = [s[1] for s in states]
+        frames = [s[4] for s in states]
+        lin = [s[6] for s in states]
+        ang = [s[7] for s in states]
+        if self.links[0] < 0:  # body 0 is the URDF base, which getLinkStates does not report
+            base_pos, base_rot = c.getBasePositionAndOrientation(self.id)
+            base_lin, base_ang = c.getBaseVelocity(self.id)
+            for values, first in ((com, base_pos), (rots, base_rot), (frames, base_pos), (lin, base_lin), (ang, base_ang)):
+                values.insert(0, first)
+        frames, rots, com, lin, ang = (np.array(v) for v in (frames, rots, com, lin, ang))
+        return frames, rots, com, lin, ang
+
+    def illegal_contact(self, ground_id: int) -> bool:
+        """True if any body other than the allowed contact bodies touches ``ground_id``."""
+        return any(pt[3] not in self.allowed_contacts for pt in self.client.getContactPoints(self.id, ground_id))

@@ -1,0 +1,225 @@
+"""``vidmimic/Imitate-v0``: imitate a reference motion with a PD-controlled character in PyBullet.
+
+Per control step (30 Hz by default): the action becomes stable-PD targets (residual on the
+reference pose by default: exp-map offsets for spherical joints, angle offsets for hinges),
+PyBullet steps ``physics_hz / control_hz`` times with its C++ ``STABLE_PD_CONTROL``, then the
+state is read once and observation, reward and termination are computed with vectorised
+numpy against a pre-tabulated reference (:mod:`control.reference`).
+
+Observation (DeepMimic's state, in the root's heading frame): phase (and its sine and
+cosine), root height, every body's centre-of-mass position relative to the root's, its
+rotation (first two columns of the matrix), linear and angular velocity.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import gymnasium as gym
+import numpy as np
+
+from characters import rotations as rot
+from characters.bullet_body import SimBody, connect
+from characters.character import Character, humanoid
+from control.reference import ReferenceTable, relative_joint_velocity
+from control.rewards import RewardSpec, imitation_reward
+from retargeting.character_motion import CharacterMotion
+from retargeting.convert import as_character, load_motion
+
+_Y = np.array([0.0, 1.0, 0.0])
+
+
+@dataclass(frozen=True)
+class EnvConfig:
+    """Environment settings; times in seconds, rates in Hz, angles in radians."""
+
+    control_hz: float = 30.0
+    """Policy rate: PD targets change this often."""
+    physics_hz: float = 120.0
+    """Simulation rate; a multiple of ``control_hz``. Chosen by ``benchmarks/pd_rate.py``."""
+    episode_seconds: float = 20.0
+    """Longest episode (cyclic clips keep going; others end with the clip)."""
+    residual_actions: bool = True
+    """Targets = reference pose + action (else the action is the absolute target)."""
+    action_scale: float = 0.5
+    """rad per unit of action."""
+    random_start: bool = True
+    """Reference state initialisation at a uniformly random phase."""
+    early_termination: bool = True
+    """End the episode when a body other than the feet touches the ground."""
+    max_root_deviation_m: float = 1.0
+    """Also end it when the root is this far from the reference root (0 disables)."""
+    reward: RewardSpec = RewardSpec()
+
+
+def _heading_inverse(root_rot: np.ndarray, forward: np.ndarray) -> np.ndarray:
+    """Rotation about +Y that undoes the yaw of ``root_rot (4,)``."""
+    f = rot.rotate(root_rot, forward)
+    f0 = forward
+    yaw = np.arctan2(-f[2], f[0]) - np.arctan2(-f0[2], f0[0])
+    return rot.about_axis(_Y, -yaw)
+
+
+class ImitationEnv(gym.Env):
+    """Imitation of one reference motion (see module docstring)."""
+
+    metadata = {"render_modes": ["rgb_array"]}
+
+    def __init__(self, motion: str | Path | CharacterMotion, config: EnvConfig = EnvConfig(), character: Character | None = None):
+        character = character or (motion.character if isinstance(motion, CharacterMotion) else humanoid())
+        if not isinstance(motion, CharacterMotion):
+            motion = as_character(load_motion(motion, character), character, cleanup=True)
+        substeps = config.physics_hz / config.control_hz
+        assert abs(substeps - round(substeps)) < 1e-9 and substeps >= 1, "physics_hz must be a multiple of control_hz"
+        self.config = config
+        self.character = character
+        self.motion = motion
+        self.reference = ReferenceTable(motion)
+        self.substeps = int(round(substeps))
+        self.dt = 1.0 / config.control_hz
+        self.client = connect()
+        self.client.setTimeStep(1.0 / config.physics_hz)
+        self.client.setPhysicsEngineParameter(numSubSteps=1)
+        self.ground = 0  # the plane is the first body connect() loads
+        self.sim = SimBody(self.client, character)
+
+        joints = list(character.motion_joints)
+        skel = character.skeleton
+        self._joints = joints
+        self._parents = skel.parents
+        self._rest = skel.rest_rotations
+        self._spherical = np.array([character.joint_types[b] == "spherical" for b in joints])
+        self._hinge_axes = character.hinge_axes[joints]
+        widths = np.where(self._spherical, 3, 1)
+        slices = np.concatenate([[0], np.cumsum(widths)])
+        self._sphere_joints = np.flatnonzero(self._spherical).tolist()
+        self._hinge_joints = np.flatnonzero(~self._spherical).tolist()
+        self._sphere_action = np.concatenate([np.arange(slices[k], slices[k + 1]) for k in self._sphere_joints])
+        self._hinge_action = np.array([slices[k] for k in self._hinge_joints], dtype=int)
+        hinge_rot = self.reference.joint_rot[:, self._hinge_joints]
+        self._hinge_angles = np.stack([rot.angle_about(hinge_rot[:, i], self._hinge_axes[k]) for i, k in enumerate(self._hinge_joints)], axis=1)
+        self._ee = list(character.end_effectors)
+        self._mass = character.masses / character.total_mass
+        self._forward = character.forward
+
+        obs_dim = 3 + 1 + character.num_bodies * 15
+        self.observation_space = gym.spaces.Box(-np.inf, np.inf, shape=(obs_dim,), dtype=np.float32)
+        self.action_space = gym.spaces.Box(-1.0, 1.0, shape=(int(widths.sum()),), dtype=np.float32)
+        self.time = 0.0
+        self.start_time = 0.0
+        self._state: tuple[np.ndarray, ...] | None = None
+
+    # ---- actions -------------------------------------------------------------------------
+    def pd_targets(self, action: np.ndarray, t: float) -> list[list[float]]:
+        """Stable-PD targets for ``action (A,)`` at reference time ``t``."""
+        scaled = np.asarray(action, dtype=float) * self.config.action_scale
+        ref = self.reference.joint_rot[self.reference.index_and_shift(t)[0]]
+        offsets = rot.from_axis_angle(scaled[self._sphere_action].reshape(-1, 3))
+        hinge = scaled[self._hinge_action]
+        if self.config.residual_actions:
+            spheres = rot.multiply(ref[self._spherical], offsets)
+            hinge = hinge + self._hinge_angles[self.reference.index_and_shift(t)[0]]
+        else:
+            spheres = offsets
+        out = [None] * len(self._spherical)
+        for k, q in zip(self._sphere_joints, spheres.tolist()):
+            out[k] = q
+        for k, angle in zip(self._hinge_joints, hinge.tolist()):
+            out[k] = [angle]
+        return out
+
+    # ---- state ---------------------------------------------------------------------------
+    def _local_rotations(self, body_rot: np.ndarray) -> np.ndarray:
+        """``(1 + M, 4)``: root world rotation then each motion joint's local rotation."""
+        parents = self._parents[self._joints]
+        local = rot.multiply(rot.conjugate(rot.multiply(body_rot[parents], self._rest[self._joints])), body_rot[self._joints])
+        return np.concatenate([body_rot[:1], local])
+
+    def _observation(self) -> np.ndarray:
+        frames, rots, com, lin, ang = self._state
+        inv = _heading_inverse(rots[0], self._forward)
+        rel_pos = rot.rotate(inv, com - com[0])
+        rel_rot = rot.to_matrix(rot.multiply(inv, rots))[..., :2].reshape(len(rots), 6)
+        phase = self.reference.phase(self.time)
+        head = [phase, np.sin(2 * np.pi * phase), np.cos(2 * np.pi * phase), com[0, 1]]
+        obs = np.concatenate([head, rel_pos.ravel(), rel_rot.ravel(), rot.rotate(inv, lin).ravel(), rot.rotate(inv, ang).ravel()])
+        return obs.astype(np.float32)
+
+    def _reward(self) -> tuple[float, dict[str, float]]:
+        frames, rots, com, lin, ang = self._state
+        ref = self.reference.pose(self.time)
+        sim_local = self._local_rotations(rots)
+        ref_local = np.concatenate([ref.root_rot[None], ref.joint_rot])
+        sim_vel = relative_joint_velocity(rots, ang, self._parents, self._joints)
+        sim_ee = frames[self._ee] - frames[0]
+        ref_ee = ref.body_pos[self._ee] - ref.root_pos
+        return imitation_reward(ref_local, sim_local, ref.joint_vel, sim_vel, ref_ee, sim_ee, ref.com, self._mass @ com, self.config.reward)
+
+    def tracking_errors(self) -> dict[str, float]:
+        """Errors of the current state against the reference: mean joint angle (deg),
+        mean root-relative body position error (mm) and root distance (m)."""
+        frames, rots, com, lin, ang = self._state
+        ref = self.reference.pose(self.time)
+        angle = rot.geodesic_angle(self._local_rotations(rots)[1:], ref.joint_rot)
+        body = np.linalg.norm((frames - frames[0]) - (ref.body_pos - ref.root_pos), axis=1)
+        return {
+            "pose_error_deg": float(np.degrees(angle.mean())),
+            "body_pos_error_mm": float(1000 * body.mean()),
+            "root_drift_m": float(np.linalg.norm(frames[0] - ref.root_pos)),
+        }
+
+    # ---- gym API -------------------------------------------------------------------------
+    def reset(self, *, seed: int | None = None, options: dict | None = None):
+        super().reset(seed=seed)
+        start = 0.0
+        if self.config.random_start:
+            span = self.reference.duration if self.reference.wrap else max(self.reference.duration - 2 * self.dt, 0.0)
+            start = float(self.np_random.uniform(0.0, span))
+        if options and "start_time" in options:
+            start = float(options["start_time"])
+        ref = self.reference.pose(start)
+        self.sim.set_state(ref.root_pos, ref.root_rot, ref.joint_rot, ref.root_lin_vel, ref.body_ang_vel[0], ref.joint_vel)
+        self.time = self.start_time = start
+        self._state = self.sim.read_state()
+        return self._observation(), {"start_time": start}
+
+    def step(self, action: np.ndarray):
+        next_time = self.time + self.dt
+        targets = self.pd_targets(np.clip(action, -1.0, 1.0), next_time)
+        for _ in range(self.substeps):
+            # PyBullet's STABLE_PD_CONTROL acts for one stepSimulation only: set it every substep.
+            self.sim.set_pd_targets(targets)
+            self.client.stepSimulation()
+        self.time = next_time
+        self._state = self.sim.read_state()
+        obs = self._observation()
+        info: dict = {}
+        if not np.all(np.isfinite(obs)) or np.abs(self._state[3]).max() > 100.0:
+            # The simulation blew up: end cleanly, never hand NaN to the learner.
+            info["exploded"] = True
+            return np.zeros_like(obs), 0.0, True, False, info
+        reward, terms = self._reward()
+        info["reward_terms"] = terms
+        terminated = False
+        if self.config.early_termination and self.sim.illegal_contact(self.ground):
+            terminated = True
+            info["fell"] = True
+        elif self.config.max_root_deviation_m > 0:
+            ref_root = self.reference.pose(self.time).root_pos
+            if np.linalg.norm(self._state[0][0] - ref_root) > self.config.max_root_deviation_m:
+                terminated = True
+                info["deviated"] = True
+        elapsed = self.time - self.start_time
+        truncated = not terminated and (
+            elapsed >= self.config.episode_seconds - 1e-9 or (not self.reference.wrap and self.time >= self.reference.duration - 1e-9)
+        )
+        return obs, (0.0 if terminated else reward), terminated, truncated, info
+
+    def close(self) -> None:
+        if self.client is not None:
+            self.client.disconnect()
+            self.client = None
+
+    def config_dict(self) -> dict:
+        return asdict(self.config)

@@ -1,0 +1,262 @@
+"""``vidmimic train``: PPO (stable-baselines3) on ``vidmimic/Imitate-v0`` with MPI rollout workers.
+
+Run folder layout::
+
+    RUN_DIR/config.json        the TrainConfig and EnvConfig of the run
+    RUN_DIR/motion.txt         the reference motion (DeepMimic format), as trained on
+    RUN_DIR/checkpoint.zip     latest checkpoint (SB3 model + optimiser + step counter + obs normalisation)
+    RUN_DIR/policy.zip         the usable policy (same format; always written when training stops)
+    RUN_DIR/progress.csv       one row per PPO iteration
+    RUN_DIR/tb/                TensorBoard logs
+
+Only rank 0 writes. A policy zip is self-contained: besides SB3's own entries it holds
+``vidmimic/normalization.pkl`` (VecNormalize statistics), ``vidmimic/motion.txt`` and
+``vidmimic/config.json``, so replay and evaluation need nothing else.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import pickle
+import signal
+import sys
+import time
+import zipfile
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+
+import numpy as np
+
+from control import mpi
+from control.imitation_env import EnvConfig, ImitationEnv
+from control.rewards import RewardSpec
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """PPO settings (stable-baselines3 names where they exist)."""
+
+    timesteps: int = 10_000_000
+    """Stop after this many environment steps (samples) in total."""
+    minutes: float = 240.0
+    """... or after this much wall-clock time, whichever comes first."""
+    seed: int = 0
+    envs: int = 8
+    """Environments in total, spread over the MPI ranks."""
+    n_steps: int = 512
+    """Steps per environment per PPO iteration (batch = envs * n_steps)."""
+    batch_size: int = 1024
+    """Minibatch size."""
+    n_epochs: int = 5
+    learning_rate: float = 2e-4
+    gamma: float = 0.95
+    gae_lambda: float = 0.95
+    clip_range: float = 0.2
+    log_std_init: float = -1.6
+    """Initial log std of the Gaussian policy in action units (action_scale rad each): ~0.1 rad."""
+    net_arch: tuple[int, ...] = (512, 256)
+    checkpoint_minutes: float = 5.0
+    torch_threads: int = 1
+
+
+def _config_from_json(data: dict) -> tuple[TrainConfig, EnvConfig]:
+    train = TrainConfig(**{k: (tuple(v) if k == "net_arch" else v) for k, v in data["train"].items()})
+    env_data = dict(data["env"])
+    env_data["reward"] = RewardSpec(**env_data["reward"])
+    return train, EnvConfig(**env_data)
+
+
+def save_policy(model, normalization, out: Path, motion_text: str, config: dict) -> None:
+    """Write an SB3 zip with vidmimic's extras (atomically)."""
+    from characters.errors import atomic_output
+
+    with atomic_output(out) as tmp:
+        model.save(tmp)
+        with zipfile.ZipFile(tmp, "a") as z:
+            z.writestr("vidmimic/normalization.pkl", pickle.dumps(normalization))
+            z.writestr("vidmimic/motion.txt", motion_text)
+            z.writestr("vidmimic/config.json", json.dumps(config, indent=1))
+
+
+def load_extras(path: str | Path) -> tuple[object, str, dict]:
+    """``(VecNormalize statistics, motion text, config dict)`` stored in a policy zip."""
+    from characters.errors import input_error
+
+    try:
+        with zipfile.ZipFile(path) as z:
+            return pickle.loads(z.read("vidmimic/normalization.pkl")), z.read("vidmimic/motion.txt").decode(), json.loads(z.read("vidmimic/config.json"))
+    except (OSError, KeyError, zipfile.BadZipFile) as exc:
+        raise input_error(path, f"not a vidmimic policy ({exc})") from None
+
+
+class _Monitor:
+    """Progress line, CSV log, time limit and periodic checkpoints (an SB3 callback)."""
+
+    def __init__(self, run_dir: Path, config: TrainConfig, save: Callable[[Path], None], deadline: float, progress: Progress | None):
+        from stable_baselines3.common.callbacks import BaseCallback
+
+        monitor = self
+
+        class Callback(BaseCallback):
+            def _on_step(self) -> bool:
+                return monitor.on_step(self.model, self.locals)
+
+            def _on_rollout_end(self) -> None:
+                monitor.on_rollout_end(self.model, self.logger)
+
+        self.callback = Callback()
+        self.run_dir = run_dir
+        self.config = config
+        self.save = save
+        self.deadline = deadline
+        self.progress = progress
+        self.start = time.monotonic()
+        self.start_steps: int | None = None
+        self.last_checkpoint = time.monotonic()
+        self.episode_returns: list[float] = []
+        self.episode_lengths: list[int] = []
+        self.falls = 0
+        self.explosions = 0
+        self._running_return = np.zeros(config.envs)
+        self._running_length = np.zeros(config.envs, dtype=int)
+        self.stop_requested = False
+
+    def on_step(self, model, local_vars) -> bool:
+        if self.start_steps is None:
+            self.start_steps = model.num_timesteps - self.config.envs
+        rewards, dones, infos = local_vars["rewards"], local_vars["dones"], local_vars["infos"]
+        self._running_return += rewards
+        self._running_length += 1
+        for i in np.flatnonzero(dones):
+            self.episode_returns.append(float(self._running_return[i]))
+            self.episode_lengths.append(int(self._running_length[i]))
+            self.falls += int(bool(infos[i].get("fell")))
+            self.explosions += int(bool(infos[i].get("exploded")))
+            self._running_return[i] = 0.0
+            self._running_length[i] = 0
+        return not self.stop_requested and time.monotonic() < self.deadline
+
+    def on_rollout_end(self, model, logger) -> None:
+        now = time.monotonic()
+        steps = model.num_timesteps
+        done_here = steps - (self.start_steps or 0)
+        rate = done_here / max(now - self.start, 1e-9)
+        recent_len = np.mean(self.episode_lengths[-100:]) if self.episode_lengths else float("nan")
+        recent_ret = np.mean(self.episode_returns[-100:]) if self.episode_returns else float("nan")
+        left = min((self.config.timesteps - steps) / max(rate, 1e-9), self.deadline - now)
+        logger.record("vidmimic/samples_per_s", rate)
+        logger.record("vidmimic/episode_length_steps", recent_len)
+        logger.record("vidmimic/episode_return", recent_ret)
+        logger.record("vidmimic/falls", self.falls)
+        logger.record("vidmimic/explosions", self.explosions)
+        row = {"steps": steps, "wall_s": round(now - self.start, 1), "samples_per_s": round(rate, 1), "episode_length": recent_len, "episode_return": recent_ret, "falls": self.falls, "explosions": self.explosions}
+        path = self.run_dir / "progress.csv"
+        new = not path.exists()
+        with path.open("a", newline="") as f:
+            writer = csv.DictWriter(f, fieldnames=list(row))
+            if new:
+                writer.writeheader()
+            writer.writerow(row)
+        print(
+            f"steps {steps:>10,d}  {rate:7.0f} samples/s  episode {recent_len:6.1f} steps  return {recent_ret:7.2f}  ETA {max(left, 0) / 60:6.1f} min",
+            flush=True,
+        )
+        if self.progress:
+            self.progress(min(steps, self.config.timesteps), self.config.timesteps)
+        if now - self.last_checkpoint >= 60 * self.config.checkpoint_minutes:
+            self.save(self.run_dir / "checkpoint.zip")
+            self.last_checkpoint = now
+
+
+def train(motion_path: str | Path, run_dir: str | Path, config: TrainConfig = TrainConfig(), env_config: EnvConfig = EnvConfig(), resume: bool = False, progress: Progress | None = None) -> Path | None:
+    """Train (on every MPI rank: rank 0 learns, the others serve environments); returns the policy path on rank 0."""
+    import torch
+
+    from retargeting.deepmimic_file import write_deepmimic
+
+    run_dir = Path(run_dir)
+    torch.set_num_threads(config.torch_threads)
+    motion_file = run_dir / "motion.txt"
+    config_file = run_dir / "config.json"
+    if mpi.is_root():
+        run_dir.mkdir(parents=True, exist_ok=True)
+        if resume:
+            if not (run_dir / "checkpoint.zip").exists():
+                from characters.errors import input_error
+
+                raise input_error(run_dir, "nothing to resume: no checkpoint.zip")
+            config, env_config = _config_from_json(json.loads(config_file.read_text()))
+        else:
+            env = ImitationEnv(motion_path, env_config)
+            write_deepmimic(motion_file, env.motion)
+            env.close()
+            config_file.write_text(json.dumps({"motion": str(motion_path), "train": asdict(config), "env": asdict(env_config)}, indent=1))
+    if mpi.size() > 1:
+        config, env_config = mpi.comm().bcast((config, env_config), root=0)
+
+    from characters.character import humanoid
+    from retargeting.deepmimic_file import read_deepmimic
+
+    motion = read_deepmimic(motion_file, humanoid()) if mpi.is_root() else None
+    if mpi.size() > 1:
+        motion = mpi.comm().bcast(motion, root=0)
+
+    def make_env(index: int) -> ImitationEnv:
+        env = ImitationEnv(motion, env_config)
+        env.reset(seed=config.seed * 1000 + index)
+        return env
+
+    if not mpi.is_root():
+        mpi.worker_loop(make_env, config.envs)
+        return None
+
+    from stable_baselines3 import PPO
+    from stable_baselines3.common.vec_env import VecNormalize
+
+    venv = mpi.MpiVecEnv(make_env, config.envs)
+    venv.seed(config.seed)
+    checkpoint = run_dir / "checkpoint.zip"
+    if resume:
+        normalization, _, _ = load_extras(checkpoint)
+        normalization.set_venv(venv)
+        vec = normalization
+        model = PPO.load(checkpoint, env=vec, device="cpu")
+    else:
+        vec = VecNormalize(venv, norm_obs=True, norm_reward=False, clip_obs=10.0, gamma=config.gamma)
+        model = PPO(
+            "MlpPolicy", vec, n_steps=config.n_steps, batch_size=config.batch_size, n_epochs=config.n_epochs,
+            learning_rate=config.learning_rate, gamma=config.gamma, gae_lambda=config.gae_lambda, clip_range=config.clip_range,
+            ent_coef=0.0, vf_coef=0.5, max_grad_norm=0.5, seed=config.seed, device="cpu", verbose=0,
+            policy_kwargs={"log_std_init": config.log_std_init, "net_arch": {"pi": list(config.net_arch), "vf": list(config.net_arch)}},
+            tensorboard_log=str(run_dir / "tb"),
+        )
+    motion_text = motion_file.read_text()
+    run_config = json.loads(config_file.read_text())
+
+    def save(path: Path) -> None:
+        save_policy(model, vec, path, motion_text, run_config)  # VecNormalize pickles without its env
+
+    monitor = _Monitor(run_dir, config, save, time.monotonic() + 60 * config.minutes, progress)
+
+    def request_stop(signum, frame):  # SIGTERM / Ctrl-C: stop after this step, then save
+        monitor.stop_requested = True
+
+    previous = {s: signal.signal(s, request_stop) for s in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        remaining = max(config.timesteps - model.num_timesteps, 0)
+        if remaining > 0:
+            model.learn(total_timesteps=remaining, callback=monitor.callback, reset_num_timesteps=not resume, tb_log_name="ppo")
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+        save(checkpoint)
+        save(run_dir / "policy.zip")
+        venv.close()
+    print(f"saved {run_dir / 'policy.zip'} after {model.num_timesteps:,d} steps", file=sys.stderr)
+    return run_dir / "policy.zip"
+
