@@ -57,6 +57,56 @@ def _train(args: argparse.Namespace) -> int:
     return 0
 
 
+def _evaluate(args: argparse.Namespace) -> int:
+    from app.progress import ProgressBar
+    from control.evaluate import evaluate
+
+    _require_file(args.policy)
+    result = evaluate(args.policy, episodes=args.episodes, seconds=args.seconds, seed=args.seed, progress=None if args.json else ProgressBar("evaluate"))
+    if args.json:
+        print(json.dumps(result))
+    else:
+        for key, value in result.items():
+            print(f"{key:>24}: {value}")
+    return 0
+
+
+def _replay(args: argparse.Namespace) -> int:
+    import os
+    from pathlib import Path
+
+    from app.progress import ProgressBar
+    from characters.errors import input_error
+    from control.evaluate import replay
+    from control.render import RenderOptions, render_motions
+    from retargeting.deepmimic_file import write_deepmimic
+
+    _require_file(args.policy)
+    if args.gui and not os.environ.get("DISPLAY"):
+        raise input_error(None, "--gui needs a display (DISPLAY is not set); drop --gui to render headless")
+    simulated, reference, info = replay(args.policy, seconds=args.seconds, progress=ProgressBar("simulate"))
+    out = Path(args.output)
+    motion_out = Path(args.motion_out) if args.motion_out else out.with_suffix(".txt")
+    write_deepmimic(motion_out, simulated)
+    shown = [(simulated, (0.95, 0.55, 0.2, 1.0)), (reference, (0.55, 0.75, 1.0, 0.4))]
+    if args.gui:
+        from control.render import play_in_gui
+
+        play_in_gui(shown)
+    render_motions(shown, out, RenderOptions(), seconds=simulated.duration, progress=ProgressBar("render"))
+    print(f"wrote {out} and {motion_out} ({info['seconds']:.1f} s simulated{', fell' if info['fell'] else ''})")
+    return 0
+
+
+def _require_file(path: str) -> None:
+    from pathlib import Path
+
+    from characters.errors import input_error
+
+    if not Path(path).is_file():
+        raise input_error(path, "no such file")
+
+
 def _demo(args: argparse.Namespace) -> int:
     from app.demo import run_demo
 
@@ -120,6 +170,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--n-steps", type=int, help="steps per environment per PPO iteration (default 512)")
     p.add_argument("--checkpoint-minutes", type=float, default=5.0)
     p.set_defaults(func=_train)
+
+    p = sub.add_parser("evaluate", help="score a trained policy: falls, tracking errors, reward")
+    p.add_argument("policy", help="policy.zip written by vidmimic train")
+    p.add_argument("--episodes", type=int, default=20)
+    p.add_argument("--seconds", type=float, default=10.0, help="length of each episode")
+    p.add_argument("--seed", type=int, default=0, help="seed of the random start phases")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(func=_evaluate)
+
+    p = sub.add_parser("replay", help="simulate a policy and render it with the reference as a ghost")
+    p.add_argument("policy", help="policy.zip written by vidmimic train")
+    p.add_argument("-o", "--output", required=True, help="video (.mp4) or still (.png)")
+    p.add_argument("--seconds", type=float, help="simulated time (default 10 s for cyclic clips, else the clip)")
+    p.add_argument("--motion-out", help="where to save the simulated motion (default: OUTPUT with .txt)")
+    p.add_argument("--gui", action="store_true", help="also play it in PyBullet's window (needs a display)")
+    p.set_defaults(func=_replay)
 
     p = sub.add_parser("demo", help="run the built-in demo: DeepMimic walk -> SMPL -> character, exports and a preview")
     p.add_argument("-o", "--output", default="demo_out", help="output folder (default: demo_out)")

@@ -84,10 +84,11 @@ class SimBody(BulletBody):
 
     def set_pd_targets(self, targets: list[list[float]]) -> None:
         """Stable-PD targets per motion joint: a quaternion (x,y,z,w) or ``[angle]``, for the next step only."""
-        self.client.setJointMotorControlMultiDofArray(
-            self.id, self.motion_links, self.client.STABLE_PD_CONTROL,
+        # Raw pybullet call with the client id: BulletClient's wrapper costs a few us per call.
+        pybullet.setJointMotorControlMultiDofArray(
+            self.id, self.motion_links, pybullet.STABLE_PD_CONTROL,
             targetPositions=targets, targetVelocities=self._zero_vel, forces=self._max_force,
-            positionGains=self._kp, velocityGains=self._kd,
+            positionGains=self._kp, velocityGains=self._kd, physicsClientId=self.client._client,
         )
 
     def set_state(self, root_pos, root_rot, joint_rot, root_lin_vel, root_ang_vel, joint_vel) -> None:
@@ -109,7 +110,7 @@ class SimBody(BulletBody):
         """``(B, 3)`` body frame origins, ``(B, 4)`` rotations, ``(B, 3)`` COM positions,
         ``(B, 3)`` COM linear velocities and ``(B, 3)`` angular velocities (world)."""
         c = self.client
-        states = c.getLinkStates(self.id, self._state_links, computeLinkVelocity=1, computeForwardKinematics=1)
+        states = pybullet.getLinkStates(self.id, self._state_links, computeLinkVelocity=1, computeForwardKinematics=1, physicsClientId=c._client)
         com = [s[0] for s in states]
         rots = [s[1] for s in states]
         frames = [s[4] for s in states]
@@ -125,4 +126,5 @@ class SimBody(BulletBody):
 
     def illegal_contact(self, ground_id: int) -> bool:
         """True if any body other than the allowed contact bodies touches ``ground_id``."""
-        return any(pt[3] not in self.allowed_contacts for pt in self.client.getContactPoints(self.id, ground_id))
+        points = pybullet.getContactPoints(self.id, ground_id, physicsClientId=self.client._client)
+        return any(pt[3] not in self.allowed_contacts for pt in points)

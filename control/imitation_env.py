@@ -13,11 +13,13 @@ rotation (first two columns of the matrix), linear and angular velocity.
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import gymnasium as gym
 import numpy as np
+import pybullet
 
 from characters import rotations as rot
 from characters.bullet_body import SimBody, connect
@@ -53,14 +55,6 @@ class EnvConfig:
     reward: RewardSpec = RewardSpec()
 
 
-def _heading_inverse(root_rot: np.ndarray, forward: np.ndarray) -> np.ndarray:
-    """Rotation about +Y that undoes the yaw of ``root_rot (4,)``."""
-    f = rot.rotate(root_rot, forward)
-    f0 = forward
-    yaw = np.arctan2(-f[2], f[0]) - np.arctan2(-f0[2], f0[0])
-    return rot.about_axis(_Y, -yaw)
-
-
 class ImitationEnv(gym.Env):
     """Imitation of one reference motion (see module docstring)."""
 
@@ -83,6 +77,7 @@ class ImitationEnv(gym.Env):
         self.client.setPhysicsEngineParameter(numSubSteps=1)
         self.ground = 0  # the plane is the first body connect() loads
         self.sim = SimBody(self.client, character)
+        self._client_id = self.client._client
 
         joints = list(character.motion_joints)
         skel = character.skeleton
@@ -102,6 +97,12 @@ class ImitationEnv(gym.Env):
         self._ee = list(character.end_effectors)
         self._mass = character.masses / character.total_mass
         self._forward = character.forward
+        self._forward_yaw = math.atan2(-self._forward[2], self._forward[0])
+        # The pose reward in matrix form (the root's world rotation, then each joint's local one).
+        self._joint_parents = skel.parents[joints]
+        self._rest_t = np.swapaxes(rot.to_matrix(skel.rest_rotations[joints]), -1, -2)
+        ref_local = np.concatenate([self.reference.root_rot[:, None], self.reference.joint_rot], axis=1)
+        self._ref_local_mats = rot.to_matrix(ref_local)
 
         obs_dim = 3 + 1 + character.num_bodies * 15
         self.observation_space = gym.spaces.Box(-np.inf, np.inf, shape=(obs_dim,), dtype=np.float32)
@@ -136,17 +137,53 @@ class ImitationEnv(gym.Env):
         local = rot.multiply(rot.conjugate(rot.multiply(body_rot[parents], self._rest[self._joints])), body_rot[self._joints])
         return np.concatenate([body_rot[:1], local])
 
+    def _heading_matrix(self, root_matrix: np.ndarray) -> np.ndarray:
+        """``(3, 3)`` rotation about +Y that undoes the root's yaw (rotation matrices: fewer numpy calls)."""
+        f = root_matrix @ self._forward
+        yaw = math.atan2(-f[2], f[0]) - self._forward_yaw
+        c, s = math.cos(yaw), math.sin(yaw)
+        # Rotation by -yaw about +Y.
+        return np.array([[c, 0.0, -s], [0.0, 1.0, 0.0], [s, 0.0, c]])
+
     def _observation(self) -> np.ndarray:
         frames, rots, com, lin, ang = self._state
-        inv = _heading_inverse(rots[0], self._forward)
-        rel_pos = rot.rotate(inv, com - com[0])
-        rel_rot = rot.to_matrix(rot.multiply(inv, rots))[..., :2].reshape(len(rots), 6)
+        mats = self._mats
+        heading = self._heading_matrix(mats[0])
+        rel_rot = np.matmul(heading, mats)[..., :2].reshape(-1)
+        vectors = np.concatenate([com - com[0], lin, ang]) @ heading.T
+        b = len(rots)
         phase = self.reference.phase(self.time)
-        head = [phase, np.sin(2 * np.pi * phase), np.cos(2 * np.pi * phase), com[0, 1]]
-        obs = np.concatenate([head, rel_pos.ravel(), rel_rot.ravel(), rot.rotate(inv, lin).ravel(), rot.rotate(inv, ang).ravel()])
-        return obs.astype(np.float32)
+        head = np.array([phase, math.sin(2 * math.pi * phase), math.cos(2 * math.pi * phase), com[0, 1]])
+        return np.concatenate([head, vectors[:b].reshape(-1), rel_rot, vectors[b:].reshape(-1)]).astype(np.float32)
 
     def _reward(self) -> tuple[float, dict[str, float]]:
+        frames, rots, com, lin, ang = self._state
+        mats = self._mats
+        i, shift = self.reference.index_and_shift(self.time)
+        ref = self.reference
+        # Local rotation matrices of root + motion joints, and their angle to the reference's.
+        joints_local = np.matmul(self._rest_t, np.matmul(np.swapaxes(mats[self._joint_parents], -1, -2), mats[self._joints]))
+        local = np.concatenate([mats[:1], joints_local])
+        cos = (np.einsum("jab,jab->j", self._ref_local_mats[i], local) - 1.0) * 0.5
+        pose_err = float(np.sum(np.arccos(np.clip(cos, -1.0, 1.0)) ** 2))
+        rel = ang[self._joints] - ang[self._joint_parents]
+        sim_vel = np.einsum("mab,ma->mb", mats[self._joints], rel)
+        vel_err = float(np.sum((ref.joint_vel[i] - sim_vel) ** 2))
+        sim_ee = frames[self._ee] - frames[0]
+        ee_err = float(np.sum((ref.body_pos[i, self._ee] - ref.root_pos[i] - sim_ee) ** 2))
+        com_err = float(np.sum((ref.com[i] + shift - self._mass @ com) ** 2))
+        spec = self.config.reward
+        terms = {
+            "pose": math.exp(-spec.pose_scale * pose_err),
+            "vel": math.exp(-spec.vel_scale * vel_err),
+            "ee": math.exp(-spec.ee_scale * ee_err),
+            "com": math.exp(-spec.com_scale * com_err),
+        }
+        total = spec.pose_weight * terms["pose"] + spec.vel_weight * terms["vel"] + spec.ee_weight * terms["ee"] + spec.com_weight * terms["com"]
+        return total, terms
+
+    def reward_reference_check(self) -> tuple[float, dict[str, float]]:
+        """The same reward computed by :func:`control.rewards.imitation_reward` (quaternion form), for tests."""
         frames, rots, com, lin, ang = self._state
         ref = self.reference.pose(self.time)
         sim_local = self._local_rotations(rots)
@@ -169,6 +206,10 @@ class ImitationEnv(gym.Env):
             "root_drift_m": float(np.linalg.norm(frames[0] - ref.root_pos)),
         }
 
+    def _read_state(self) -> None:
+        self._state = self.sim.read_state()
+        self._mats = rot.to_matrix(self._state[1])
+
     # ---- gym API -------------------------------------------------------------------------
     def reset(self, *, seed: int | None = None, options: dict | None = None):
         super().reset(seed=seed)
@@ -181,7 +222,7 @@ class ImitationEnv(gym.Env):
         ref = self.reference.pose(start)
         self.sim.set_state(ref.root_pos, ref.root_rot, ref.joint_rot, ref.root_lin_vel, ref.body_ang_vel[0], ref.joint_vel)
         self.time = self.start_time = start
-        self._state = self.sim.read_state()
+        self._read_state()
         return self._observation(), {"start_time": start}
 
     def step(self, action: np.ndarray):
@@ -190,9 +231,9 @@ class ImitationEnv(gym.Env):
         for _ in range(self.substeps):
             # PyBullet's STABLE_PD_CONTROL acts for one stepSimulation only: set it every substep.
             self.sim.set_pd_targets(targets)
-            self.client.stepSimulation()
+            pybullet.stepSimulation(physicsClientId=self._client_id)
         self.time = next_time
-        self._state = self.sim.read_state()
+        self._read_state()
         obs = self._observation()
         info: dict = {}
         if not np.all(np.isfinite(obs)) or np.abs(self._state[3]).max() > 100.0:

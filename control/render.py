@@ -35,6 +35,8 @@ def render_motions(
 ) -> Path:
     """Render ``(motion, rgba)`` pairs together into an mp4 (or a single frame into a .png).
 
+    A motion whose alpha is below 1 is drawn as a translucent ghost.
+
     The camera follows the first motion's root horizontally. ``seconds`` defaults to the
     first motion's duration; ``wrap`` clips loop, others hold their last frame.
     """
@@ -54,6 +56,12 @@ def render_motions(
         # Azimuth measured about +Y from +X towards -Z; negative pitch looks down.
         eye_offset = options.distance * np.array([np.cos(pitch) * np.cos(yaw), -np.sin(pitch), -np.cos(pitch) * np.sin(yaw)])
         projection = client.computeProjectionMatrixFOV(45, options.width / options.height, 0.05, 50)
+        ghosts = [i for i, (_, rgba) in enumerate(motions) if rgba[3] < 1.0]
+
+        def snapshot(view) -> np.ndarray:
+            _, _, rgba, _, _ = client.getCameraImage(options.width, options.height, view, projection, renderer=client.ER_TINY_RENDERER)
+            return cv2.cvtColor(np.asarray(rgba, dtype=np.uint8).reshape(options.height, options.width, 4), cv2.COLOR_RGBA2BGR)
+
         with atomic_output(out_path) as tmp:
             writer = None
             if frames > 1:
@@ -64,8 +72,14 @@ def render_motions(
                 target = samples[0][0][f].copy()
                 target[1] = 0.8
                 view = client.computeViewMatrix((target + eye_offset).tolist(), target.tolist(), [0, 1, 0])
-                _, _, rgba, _, _ = client.getCameraImage(options.width, options.height, view, projection, renderer=client.ER_TINY_RENDERER)
-                bgr = cv2.cvtColor(np.asarray(rgba, dtype=np.uint8).reshape(options.height, options.width, 4), cv2.COLOR_RGBA2BGR)
+                bgr = snapshot(view)
+                if ghosts:
+                    # The software renderer ignores alpha: draw the ghosts by blending a frame
+                    # with them and one without (they are parked far below the floor).
+                    for g in ghosts:
+                        bodies[g].set_pose(np.array([0.0, -50.0, 0.0]), samples[g][1][f], samples[g][2][f])
+                    alpha = motions[ghosts[0]][1][3]
+                    bgr = cv2.addWeighted(bgr, alpha, snapshot(view), 1.0 - alpha, 0.0)
                 if writer is None:
                     cv2.imwrite(str(tmp), bgr)
                 else:
@@ -77,3 +91,26 @@ def render_motions(
     finally:
         client.disconnect()
     return out_path
+
+
+def play_in_gui(motions: Sequence[tuple[CharacterMotion, tuple[float, float, float, float]]], speed: float = 1.0) -> None:
+    """Play motions kinematically in PyBullet's window (needs a display), in real time."""
+    import time
+
+    client = connect(gui=True)
+    try:
+        bodies = []
+        for motion, rgba in motions:
+            body = BulletBody(client, motion.character, fixed_base=True)
+            body.set_color(rgba)
+            bodies.append(body)
+        duration = motions[0][0].duration
+        start = time.monotonic()
+        while client.isConnected() and (now := (time.monotonic() - start) * speed) <= duration:
+            for body, (motion, _) in zip(bodies, motions):
+                root_pos, root_rot, joint_rot = motion.sample(np.array([now]))
+                body.set_pose(root_pos[0], root_rot[0], joint_rot[0])
+            time.sleep(1.0 / 60.0)
+    finally:
+        if client.isConnected():
+            client.disconnect()

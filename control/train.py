@@ -25,7 +25,7 @@ import sys
 import time
 import zipfile
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -190,7 +190,9 @@ def train(motion_path: str | Path, run_dir: str | Path, config: TrainConfig = Tr
                 from characters.errors import input_error
 
                 raise input_error(run_dir, "nothing to resume: no checkpoint.zip")
-            config, env_config = _config_from_json(json.loads(config_file.read_text()))
+            stored, env_config = _config_from_json(json.loads(config_file.read_text()))
+            # The run's learning settings are kept; the budget is the one asked for now.
+            config = replace(stored, timesteps=config.timesteps, minutes=config.minutes, checkpoint_minutes=config.checkpoint_minutes)
         else:
             env = ImitationEnv(motion_path, env_config)
             write_deepmimic(motion_file, env.motion)
@@ -229,7 +231,7 @@ def train(motion_path: str | Path, run_dir: str | Path, config: TrainConfig = Tr
     else:
         vec = VecNormalize(venv, norm_obs=True, norm_reward=False, clip_obs=10.0, gamma=config.gamma)
         model = PPO(
-            "MlpPolicy", vec, n_steps=config.n_steps, batch_size=config.batch_size, n_epochs=config.n_epochs,
+            "MlpPolicy", vec, n_steps=config.n_steps, batch_size=min(config.batch_size, config.n_steps * config.envs), n_epochs=config.n_epochs,
             learning_rate=config.learning_rate, gamma=config.gamma, gae_lambda=config.gae_lambda, clip_range=config.clip_range,
             ent_coef=0.0, vf_coef=0.5, max_grad_norm=0.5, seed=config.seed, device="cpu", verbose=0,
             policy_kwargs={"log_std_init": config.log_std_init, "net_arch": {"pi": list(config.net_arch), "vf": list(config.net_arch)}},

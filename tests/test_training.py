@@ -1,0 +1,103 @@
+"""Training, resume, MPI workers, evaluation and replay through the real CLI (tiny budgets)."""
+
+import csv
+import json
+import pickle
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT, WALK, run_cli
+
+TINY = ["--envs", "2", "--n-steps", "128"]
+
+
+def rows(run: Path) -> list[dict]:
+    with (run / "progress.csv").open() as f:
+        return list(csv.DictReader(f))
+
+
+def normalization_count(policy: Path) -> float:
+    with zipfile.ZipFile(policy) as z:
+        return float(pickle.loads(z.read("vidmimic/normalization.pkl")).obs_rms.count)
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory) -> Path:
+    run = tmp_path_factory.mktemp("run") / "walk"
+    result = run_cli("train", str(WALK), "-o", str(run), "--timesteps", "1024", *TINY)
+    assert result.returncode == 0, result.stderr[-2000:]
+    return run
+
+
+def test_train_leaves_a_self_contained_policy(trained):
+    for name in ("policy.zip", "checkpoint.zip", "config.json", "motion.txt", "progress.csv"):
+        assert (trained / name).exists(), name
+    assert list((trained / "tb").rglob("events.out.tfevents.*"))
+    with zipfile.ZipFile(trained / "policy.zip") as z:
+        names = set(z.namelist())
+    assert {"vidmimic/normalization.pkl", "vidmimic/motion.txt", "vidmimic/config.json", "policy.pth"} <= names
+    assert int(rows(trained)[-1]["steps"]) == 1024
+
+
+def test_resume_continues_steps_and_normalisation(trained, tmp_path):
+    run = tmp_path / "walk"
+    subprocess.run(["cp", "-r", str(trained), str(run)], check=True)
+    before = normalization_count(run / "checkpoint.zip")
+    result = run_cli("train", str(WALK), "-o", str(run), "--timesteps", "2048", "--resume")
+    assert result.returncode == 0, result.stderr[-2000:]
+    steps = [int(r["steps"]) for r in rows(run)]
+    assert steps[:4] == [256, 512, 768, 1024] and steps[-1] == 2048 and steps == sorted(steps)
+    assert normalization_count(run / "policy.zip") > before
+
+
+def test_resume_without_checkpoint_is_a_clear_error(tmp_path):
+    result = run_cli("train", str(WALK), "-o", str(tmp_path / "empty"), "--resume", "--timesteps", "10")
+    assert result.returncode == 2 and "nothing to resume" in result.stderr
+
+
+def test_two_mpi_ranks_with_workers_flag(tmp_path):
+    run = tmp_path / "mpi"
+    result = run_cli("train", str(WALK), "-o", str(run), "--workers", "2", "--timesteps", "1024", *TINY)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert int(rows(run)[-1]["steps"]) == 1024
+
+
+def test_two_mpi_ranks_under_mpiexec(tmp_path):
+    run = tmp_path / "mpiexec"
+    mpiexec = Path(sys.executable).parent / "mpiexec"
+    cmd = [str(mpiexec), "-n", "2", sys.executable, "-m", "app.cli", "train", str(WALK), "-o", str(run), "--timesteps", "1024", *TINY]
+    result = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert (run / "policy.zip").exists()
+
+
+def test_evaluate_prints_the_documented_json(trained):
+    result = run_cli("evaluate", str(trained / "policy.zip"), "--episodes", "2", "--seconds", "1", "--json")
+    assert result.returncode == 0, result.stderr[-2000:]
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    for key in ("episodes", "falls", "mean_episode_seconds", "mean_pose_error_deg", "mean_body_pos_error_mm", "mean_root_drift_m", "mean_reward"):
+        assert key in report
+    assert report["episodes"] == 2 and 0 <= report["falls"] <= 2
+
+
+def test_replay_renders_and_saves_the_simulated_motion(trained, tmp_path, character):
+    from retargeting.deepmimic_file import read_deepmimic
+
+    out = tmp_path / "replay.mp4"
+    result = run_cli("replay", str(trained / "policy.zip"), "-o", str(out), "--seconds", "0.5")
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert out.stat().st_size > 10_000
+    motion = read_deepmimic(tmp_path / "replay.txt", character)
+    assert motion.num_frames >= 2
+    assert run_cli("convert", str(tmp_path / "replay.txt"), str(tmp_path / "replay.bvh")).returncode == 0
+
+
+def test_replay_of_a_non_policy_is_a_clear_error(tmp_path):
+    bogus = tmp_path / "policy.zip"
+    bogus.write_text("not a zip")
+    result = run_cli("replay", str(bogus), "-o", str(tmp_path / "x.mp4"))
+    assert result.returncode == 2 and "not a vidmimic policy" in result.stderr
