@@ -17,7 +17,8 @@ def _convert(args: argparse.Namespace) -> int:
     from retargeting.convert import ConvertOptions, convert
 
     options = ConvertOptions(
-        fps=args.fps, cleanup=not args.no_cleanup, loop=args.loop, bvh_skeleton=args.bvh_skeleton, joint_map=args.joint_map
+        fps=args.fps, cleanup=not args.no_cleanup, loop=args.loop, bvh_skeleton=args.bvh_skeleton, joint_map=args.joint_map,
+        smpl_model=args.smpl_model,
     )
     convert(args.input, args.output, options)
     print(f"wrote {args.output}")
@@ -137,6 +138,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--loop", choices=["wrap", "none"], help='DeepMimic "Loop" of a .txt output')
     p.add_argument("--bvh-skeleton", choices=["character", "smpl"], help="skeleton of a .bvh output")
     p.add_argument("--joint-map", metavar="JSON", help="map of SMPL joint -> BVH joint names for a .bvh input")
+    p.add_argument("--smpl-model", metavar="FILE", help="your SMPL model (.pkl/.npz): exact skeleton for the .npz input's betas")
     p.set_defaults(func=_convert)
 
     p = sub.add_parser("preview", help="render a motion file onto the character (mp4, or png for one frame)")

@@ -110,19 +110,15 @@ class SimBody(BulletBody):
         """``(B, 3)`` body frame origins, ``(B, 4)`` rotations, ``(B, 3)`` COM positions,
         ``(B, 3)`` COM linear velocities and ``(B, 3)`` angular velocities (world)."""
         c = self.client
+        # computeForwardKinematics=0 would return stale link velocities.
         states = pybullet.getLinkStates(self.id, self._state_links, computeLinkVelocity=1, computeForwardKinematics=1, physicsClientId=c._client)
-        com = [s[0] for s in states]
-        rots = [s[1] for s in states]
-        frames = [s[4] for s in states]
-        lin = [s[6] for s in states]
-        ang = [s[7] for s in states]
+        rows = [s[0] + s[1] + s[4] + s[6] + s[7] for s in states]
         if self.links[0] < 0:  # body 0 is the URDF base, which getLinkStates does not report
             base_pos, base_rot = c.getBasePositionAndOrientation(self.id)
             base_lin, base_ang = c.getBaseVelocity(self.id)
-            for values, first in ((com, base_pos), (rots, base_rot), (frames, base_pos), (lin, base_lin), (ang, base_ang)):
-                values.insert(0, first)
-        frames, rots, com, lin, ang = (np.array(v) for v in (frames, rots, com, lin, ang))
-        return frames, rots, com, lin, ang
+            rows.insert(0, base_pos + base_rot + base_pos + base_lin + base_ang)
+        table = np.array(rows)
+        return table[:, 7:10], table[:, 3:7], table[:, 0:3], table[:, 10:13], table[:, 13:16]
 
     def illegal_contact(self, ground_id: int) -> bool:
         """True if any body other than the allowed contact bodies touches ``ground_id``."""

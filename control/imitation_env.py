@@ -164,10 +164,10 @@ class ImitationEnv(gym.Env):
         # Local rotation matrices of root + motion joints, and their angle to the reference's.
         joints_local = np.matmul(self._rest_t, np.matmul(np.swapaxes(mats[self._joint_parents], -1, -2), mats[self._joints]))
         local = np.concatenate([mats[:1], joints_local])
-        cos = (np.einsum("jab,jab->j", self._ref_local_mats[i], local) - 1.0) * 0.5
+        cos = ((self._ref_local_mats[i] * local).sum(axis=(1, 2)) - 1.0) * 0.5
         pose_err = float(np.sum(np.arccos(np.clip(cos, -1.0, 1.0)) ** 2))
         rel = ang[self._joints] - ang[self._joint_parents]
-        sim_vel = np.einsum("mab,ma->mb", mats[self._joints], rel)
+        sim_vel = (mats[self._joints] * rel[:, :, None]).sum(axis=1)  # R^T rel, per joint
         vel_err = float(np.sum((ref.joint_vel[i] - sim_vel) ** 2))
         sim_ee = frames[self._ee] - frames[0]
         ee_err = float(np.sum((ref.body_pos[i, self._ee] - ref.root_pos[i] - sim_ee) ** 2))

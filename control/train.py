@@ -6,6 +6,7 @@ Run folder layout::
     RUN_DIR/motion.txt         the reference motion (DeepMimic format), as trained on
     RUN_DIR/checkpoint.zip     latest checkpoint (SB3 model + optimiser + step counter + obs normalisation)
     RUN_DIR/policy.zip         the usable policy (same format; always written when training stops)
+    RUN_DIR/snapshots/         a copy of every checkpoint, named by step count and wall-clock
     RUN_DIR/progress.csv       one row per PPO iteration
     RUN_DIR/tb/                TensorBoard logs
 
@@ -170,6 +171,10 @@ class _Monitor:
             self.progress(min(steps, self.config.timesteps), self.config.timesteps)
         if now - self.last_checkpoint >= 60 * self.config.checkpoint_minutes:
             self.save(self.run_dir / "checkpoint.zip")
+            # Keep a copy per checkpoint too: benchmarks/learning_curve.py evaluates them.
+            snapshots = self.run_dir / "snapshots"
+            snapshots.mkdir(exist_ok=True)
+            (snapshots / f"steps_{steps:010d}_wall_{round(now - self.start):06d}s.zip").write_bytes((self.run_dir / "checkpoint.zip").read_bytes())
             self.last_checkpoint = now
 
 

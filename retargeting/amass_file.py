@@ -34,8 +34,12 @@ def _change_world(motion_poses: np.ndarray, trans: np.ndarray, world_rot: np.nda
     return poses, rot.rotate(world_rot, pelvis) - pelvis_rest
 
 
-def read_amass(path: str | Path) -> SmplMotion:
-    """Load an AMASS-style npz into a Y-up :class:`SmplMotion`."""
+def read_amass(path: str | Path, smpl_model: str | Path | None = None) -> SmplMotion:
+    """Load an AMASS-style npz into a Y-up :class:`SmplMotion`.
+
+    With ``smpl_model`` (a user's SMPL model file), the skeleton is that model's, shaped by
+    the file's ``betas``; otherwise the embedded mean-shape skeleton.
+    """
     path = Path(path)
     try:
         with np.load(path, allow_pickle=False) as data:
@@ -70,7 +74,7 @@ def read_amass(path: str | Path) -> SmplMotion:
         raise input_error(path, "poses, trans or frame rate contain NaN, infinity or a non-positive rate")
     gender = str(arrays["gender"]) if "gender" in arrays else "neutral"
     betas = np.asarray(arrays.get("betas", np.zeros(10)), dtype=float).reshape(-1)
-    skeleton = smpl_skeleton()
+    skeleton = smpl_skeleton(smpl_model, betas) if smpl_model else smpl_skeleton()
     poses, trans = _change_world(poses, trans, Z_UP_TO_Y_UP, skeleton.offsets[0])
     return SmplMotion(poses, trans, fps, betas, gender, skeleton)
 

@@ -40,9 +40,11 @@ class ConvertOptions:
     """``character`` or ``smpl`` for a .bvh output (default: the skeleton the input is on)."""
     joint_map: str | None = None
     """JSON file mapping SMPL joints to the input BVH's joint names."""
+    smpl_model: str | None = None
+    """The user's own SMPL model file: exact, shape-dependent skeleton for .npz input."""
 
 
-def load_motion(path: str | Path, character: Character, joint_map: str | None = None) -> Motion:
+def load_motion(path: str | Path, character: Character, joint_map: str | None = None, smpl_model: str | None = None) -> Motion:
     """Read a motion file by its extension."""
     path = Path(path)
     suffix = path.suffix.lower()
@@ -53,7 +55,7 @@ def load_motion(path: str | Path, character: Character, joint_map: str | None = 
     if suffix == ".txt":
         return read_deepmimic(path, character)
     if suffix == ".npz":
-        return read_amass(path)
+        return read_amass(path, smpl_model)
     return bvh_to_smpl(path, load_joint_map(joint_map) if joint_map else None)
 
 
@@ -78,7 +80,7 @@ def convert(input_path: str | Path, output_path: str | Path, options: ConvertOpt
         raise input_error(None, f"--loop must be one of {', '.join(LOOP_MODES)}")
     if options.fps is not None and not options.fps > 0:
         raise input_error(None, f"--fps must be positive, got {options.fps}")
-    motion = load_motion(input_path, character, options.joint_map)
+    motion = load_motion(input_path, character, options.joint_map, options.smpl_model)
     on_smpl = isinstance(motion, SmplMotion)
     if out in (".txt", ".glb") or (out == ".bvh" and (options.bvh_skeleton == "character" or (options.bvh_skeleton is None and not on_smpl))):
         result: Motion = as_character(motion, character, options.cleanup)

@@ -82,8 +82,21 @@ def rest_joints_from_model(model_path: str | Path, betas: np.ndarray | None) -> 
     import smplx
     import torch
 
+    from characters.errors import input_error
+
+    import pickle
+    import zipfile
+
+    from smplx.utils import Struct
+
     num_betas = 10 if betas is None else len(betas)
-    model = smplx.SMPL(str(model_path), num_betas=num_betas)
+    try:
+        # .npz models are read here (smplx itself only unpickles .pkl files).
+        data = Struct(**dict(np.load(model_path, allow_pickle=False))) if str(model_path).endswith(".npz") else None
+        model = smplx.SMPL(str(model_path), data_struct=data, num_betas=num_betas)
+    except (OSError, KeyError, ValueError, AssertionError, pickle.UnpicklingError, zipfile.BadZipFile, EOFError, ImportError, AttributeError) as exc:
+        hint = "; SMPL .pkl files need chumpy: convert the model to .npz" if isinstance(exc, ImportError) else ""
+        raise input_error(model_path, f"not a usable SMPL model file ({exc.__class__.__name__}: {exc}){hint}") from None
     b = torch.zeros(1, num_betas) if betas is None else torch.as_tensor(betas, dtype=torch.float32)[None]
     with torch.no_grad():
         vertices = model.v_template + smplx.lbs.blend_shapes(b, model.shapedirs)[0]

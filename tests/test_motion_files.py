@@ -95,3 +95,44 @@ def test_smplx_fk_equals_skeleton_fk():
     motion = SmplMotion(rng.normal(scale=0.4, size=(6, 24, 3)), rng.normal(size=(6, 3)), 30.0)
     positions, _ = motion.skeleton.forward_kinematics(motion.pelvis_positions, motion.local_rotations)
     assert np.allclose(motion.joint_positions(), positions, atol=1e-9)
+
+
+def fake_smpl_model(path, scale_beta: float):
+    """A tiny stand-in SMPL model file (one vertex per joint) in the format smplx reads.
+
+    The real SMPL model is licensed and not shipped; this has its keys and shapes, with the
+    joint regressor picking each joint's own vertex and beta 0 scaling the body.
+    """
+    from retargeting.smpl import SMPL_PARENTS, smpl_skeleton
+
+    rest = smpl_skeleton().rest_positions()
+    v = rest.shape[0]
+    shapedirs = np.zeros((v, 3, 10))
+    shapedirs[:, :, 0] = scale_beta * rest  # beta_0 = 1 makes the body (1 + scale_beta) times larger
+    kintree = np.stack([np.where(SMPL_PARENTS < 0, 4294967295, SMPL_PARENTS), np.arange(24)]).astype(np.int64)
+    np.savez(path, v_template=rest, shapedirs=shapedirs, posedirs=np.zeros((v, 3, 207)), J_regressor=np.eye(24),
+             weights=np.eye(24), f=np.array([[0, 1, 2]], dtype=np.int64), kintree_table=kintree)
+
+
+def test_user_smpl_model_gives_the_shaped_skeleton(tmp_path):
+    from retargeting.smpl import smpl_skeleton
+
+    fake_smpl_model(tmp_path / "SMPL_NEUTRAL.npz", scale_beta=0.1)
+    frames = 3
+    betas = np.zeros(10)
+    betas[0] = 1.0
+    np.savez(tmp_path / "m.npz", poses=np.zeros((frames, 72)), trans=np.zeros((frames, 3)), betas=betas, mocap_framerate=30.0)
+    default = read_amass(tmp_path / "m.npz")
+    shaped = read_amass(tmp_path / "m.npz", smpl_model=tmp_path / "SMPL_NEUTRAL.npz")
+    assert np.allclose(shaped.skeleton.offsets[1:], 1.1 * smpl_skeleton().offsets[1:], atol=1e-6)
+    legs = [np.linalg.norm(m.skeleton.offsets[4]) for m in (default, shaped)]
+    assert legs[1] == pytest.approx(1.1 * legs[0], rel=1e-5)
+
+
+def test_unusable_smpl_model_is_a_clear_error(tmp_path):
+    from characters.errors import InputError
+
+    (tmp_path / "bad.npz").write_bytes(b"nope")
+    np.savez(tmp_path / "m.npz", poses=np.zeros((2, 72)), trans=np.zeros((2, 3)), mocap_framerate=30.0)
+    with pytest.raises(InputError, match="bad.npz"):
+        read_amass(tmp_path / "m.npz", smpl_model=tmp_path / "bad.npz")
