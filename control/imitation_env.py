@@ -40,6 +40,10 @@ class EnvConfig:
     """Policy rate: PD targets change this often."""
     physics_hz: float = 120.0
     """Simulation rate; a multiple of ``control_hz``. Chosen by ``benchmarks/pd_rate.py``."""
+    contact_erp: float = 0.9
+    """Contact error reduction per physics step. PyBullet's default (0.2) lets the stiff PD legs
+    push the feet several cm into the ground at 120 Hz, so the shins touch down and end the
+    episode; 0.9 halves those endings (``benchmarks/pd_rate.py``)."""
     episode_seconds: float = 20.0
     """Longest episode (cyclic clips keep going; others end with the clip)."""
     residual_actions: bool = True
@@ -74,7 +78,7 @@ class ImitationEnv(gym.Env):
         self.dt = 1.0 / config.control_hz
         self.client = connect()
         self.client.setTimeStep(1.0 / config.physics_hz)
-        self.client.setPhysicsEngineParameter(numSubSteps=1)
+        self.client.setPhysicsEngineParameter(numSubSteps=1, contactERP=config.contact_erp)
         self.ground = 0  # the plane is the first body connect() loads
         self.sim = SimBody(self.client, character)
         self._client_id = self.client._client
