@@ -25,7 +25,7 @@ from characters import rotations as rot
 from characters.bullet_body import SimBody, connect
 from characters.character import Character, humanoid
 from control.reference import ReferenceTable, relative_joint_velocity
-from control.rewards import RewardSpec, imitation_reward
+from control.rewards import RewardSpec, imitation_reward, reward_from_errors
 from retargeting.character_motion import CharacterMotion
 from retargeting.convert import as_character, load_motion
 
@@ -176,15 +176,7 @@ class ImitationEnv(gym.Env):
         sim_ee = frames[self._ee] - frames[0]
         ee_err = float(np.sum((ref.body_pos[i, self._ee] - ref.root_pos[i] - sim_ee) ** 2))
         com_err = float(np.sum((ref.com[i] + shift - self._mass @ com) ** 2))
-        spec = self.config.reward
-        terms = {
-            "pose": math.exp(-spec.pose_scale * pose_err),
-            "vel": math.exp(-spec.vel_scale * vel_err),
-            "ee": math.exp(-spec.ee_scale * ee_err),
-            "com": math.exp(-spec.com_scale * com_err),
-        }
-        total = spec.pose_weight * terms["pose"] + spec.vel_weight * terms["vel"] + spec.ee_weight * terms["ee"] + spec.com_weight * terms["com"]
-        return total, terms
+        return reward_from_errors(pose_err, vel_err, ee_err, com_err, self.config.reward)
 
     def reward_reference_check(self) -> tuple[float, dict[str, float]]:
         """The same reward computed by :func:`control.rewards.imitation_reward` (quaternion form), for tests."""

@@ -26,6 +26,15 @@ class RenderOptions:
     pitch_deg: float = -10.0  # deg, negative looks down
 
 
+def _coloured_bodies(client, motions) -> list[BulletBody]:
+    bodies = []
+    for motion, rgba in motions:
+        body = BulletBody(client, motion.character, fixed_base=True)
+        body.set_color(rgba)
+        bodies.append(body)
+    return bodies
+
+
 def render_motions(
     motions: Sequence[tuple[CharacterMotion, tuple[float, float, float, float]]],
     out_path: str | Path,
@@ -43,11 +52,7 @@ def render_motions(
     out_path = Path(out_path)
     client = connect()
     try:
-        bodies = []
-        for motion, rgba in motions:
-            body = BulletBody(client, motion.character, fixed_base=True)
-            body.set_color(rgba)
-            bodies.append(body)
+        bodies = _coloured_bodies(client, motions)
         duration = motions[0][0].duration if seconds is None else seconds
         frames = 1 if out_path.suffix.lower() == ".png" else max(1, int(round(duration * options.fps)) + 1)
         times = np.arange(frames) / options.fps
@@ -99,11 +104,7 @@ def play_in_gui(motions: Sequence[tuple[CharacterMotion, tuple[float, float, flo
 
     client = connect(gui=True)
     try:
-        bodies = []
-        for motion, rgba in motions:
-            body = BulletBody(client, motion.character, fixed_base=True)
-            body.set_color(rgba)
-            bodies.append(body)
+        bodies = _coloured_bodies(client, motions)
         duration = motions[0][0].duration
         start = time.monotonic()
         while client.isConnected() and (now := (time.monotonic() - start) * speed) <= duration:

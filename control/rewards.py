@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -53,11 +54,16 @@ def imitation_reward(
     vel_err = float(np.sum((ref_vel - sim_vel) ** 2))
     ee_err = float(np.sum((ref_ee - sim_ee) ** 2))
     com_err = float(np.sum((ref_com - sim_com) ** 2))
+    return reward_from_errors(pose_err, vel_err, ee_err, com_err, spec)
+
+
+def reward_from_errors(pose_err: float, vel_err: float, ee_err: float, com_err: float, spec: RewardSpec = RewardSpec()) -> tuple[float, dict[str, float]]:
+    """Reward and terms from the four summed squared errors (rad², rad²/s², m², m²)."""
     terms = {
-        "pose": float(np.exp(-spec.pose_scale * pose_err)),
-        "vel": float(np.exp(-spec.vel_scale * vel_err)),
-        "ee": float(np.exp(-spec.ee_scale * ee_err)),
-        "com": float(np.exp(-spec.com_scale * com_err)),
+        "pose": math.exp(-spec.pose_scale * pose_err),
+        "vel": math.exp(-spec.vel_scale * vel_err),
+        "ee": math.exp(-spec.ee_scale * ee_err),
+        "com": math.exp(-spec.com_scale * com_err),
     }
     total = spec.pose_weight * terms["pose"] + spec.vel_weight * terms["vel"] + spec.ee_weight * terms["ee"] + spec.com_weight * terms["com"]
     return total, terms

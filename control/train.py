@@ -164,7 +164,8 @@ class _Monitor:
                 writer.writeheader()
             writer.writerow(row)
         print(
-            f"steps {steps:>10,d}  {rate:7.0f} samples/s  episode {recent_len:6.1f} steps  return {recent_ret:7.2f}  ETA {max(left, 0) / 60:6.1f} min",
+            f"steps {steps:>10,d}  {rate:7.0f} samples/s  episode {recent_len:6.1f} steps  return {recent_ret:7.2f}"
+            f"  reward/step {recent_ret / max(recent_len, 1e-9):5.3f}  ETA {max(left, 0) / 60:6.1f} min",
             flush=True,
         )
         if self.progress:

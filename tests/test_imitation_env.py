@@ -55,7 +55,7 @@ def test_lying_on_the_ground_terminates(env):
     ref = env.reference.pose(0.0)
     lying = rot.multiply(rot.about_axis(np.array([0, 0, 1.0]), np.pi / 2), ref.root_rot)
     zero = np.zeros(3)
-    env.sim.set_state(np.array([0.0, 0.15, 0.0]), lying, ref.joint_rot, zero, zero, np.zeros_like(ref.joint_vel))
+    env.sim.set_state(np.array([0.0, 0.09, 0.0]), lying, ref.joint_rot, zero, zero, np.zeros_like(ref.joint_vel))
     _, reward, terminated, truncated, info = env.step(np.zeros(env.action_space.shape))
     assert terminated and info.get("fell") and reward == 0.0
 
