@@ -115,18 +115,13 @@ def replay(policy_path: str | Path, seconds: float | None = None, progress: Prog
         obs, _ = env.reset(options={"start_time": 0.0})
         total = int(round(seconds * config.control_hz))
 
-        def record() -> None:
-            body_pos, body_rot = env._state[0], env._state[1]
-            local = env._local_rotations(body_rot)
-            frames.append((body_pos[0].copy(), local[0].copy(), local[1:].copy()))
-
-        record()
+        frames.append(env.current_pose())
         for step in range(total):
             obs, _, terminated, truncated, info = env.step(policy.act(obs))
             if info.get("exploded"):
                 fell = True
                 break
-            record()
+            frames.append(env.current_pose())
             if progress:
                 progress(step + 1, total)
             if terminated or truncated:

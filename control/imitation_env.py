@@ -189,6 +189,13 @@ class ImitationEnv(gym.Env):
         ref_ee = ref.body_pos[self._ee] - ref.root_pos
         return imitation_reward(ref_local, sim_local, ref.joint_vel, sim_vel, ref_ee, sim_ee, ref.com, self._mass @ com, self.config.reward)
 
+    def current_pose(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The simulated character now as motion-frame values: root position ``(3,)``,
+        root rotation ``(4,)`` and local joint rotations ``(M, 4)``."""
+        frames, rots = self._state[0], self._state[1]
+        local = self._local_rotations(rots)
+        return frames[0].copy(), local[0], local[1:]
+
     def tracking_errors(self) -> dict[str, float]:
         """Errors of the current state against the reference: mean joint angle (deg),
         mean root-relative body position error (mm) and root distance (m)."""
