@@ -108,6 +108,23 @@ def _require_file(path: str) -> None:
         raise input_error(path, "no such file")
 
 
+def _estimate(args: argparse.Namespace) -> int:
+    from app.progress import ProgressBar
+    from characters.errors import input_error
+    from pose_estimation.estimate import estimate
+
+    box = None
+    if args.person_box:
+        try:
+            box = [float(v) for v in args.person_box.split(",")]
+            assert len(box) == 4 and box[2] > box[0] and box[3] > box[1]
+        except (ValueError, AssertionError):
+            raise input_error(None, "--person-box must be x0,y0,x1,y1 in pixels of the first frame, with x1 > x0 and y1 > y0") from None
+    summary = estimate(args.video, args.output, args.estimator, box, args.max_frames, progress=ProgressBar)
+    print(json.dumps(summary, indent=1))
+    return 0
+
+
 def _demo(args: argparse.Namespace) -> int:
     from app.demo import run_demo
 
@@ -188,6 +205,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--motion-out", help="where to save the simulated motion (default: OUTPUT with .txt)")
     p.add_argument("--gui", action="store_true", help="also play it in PyBullet's window (needs a display)")
     p.set_defaults(func=_replay)
+
+    p = sub.add_parser("estimate", help="video -> 2D keypoints, optical flow, SMPL motion, overlay and side-view videos")
+    p.add_argument("video", help="mp4, mov, avi or webm")
+    p.add_argument("-o", "--output", required=True, help="output folder")
+    p.add_argument("--estimator", default="mediapipe_ik", help="3D estimator (registered: mediapipe_ik)")
+    p.add_argument("--person-box", metavar="X0,Y0,X1,Y1", help="follow this person (a box in the first frame, px) instead of the most prominent one")
+    p.add_argument("--max-frames", type=int, help="only the first N frames")
+    p.set_defaults(func=_estimate)
 
     p = sub.add_parser("demo", help="run the built-in demo: DeepMimic walk -> SMPL -> character, exports and a preview")
     p.add_argument("-o", "--output", default="demo_out", help="output folder (default: demo_out)")

@@ -1,0 +1,184 @@
+"""``vidmimic estimate``: video -> keypoints, flow, SMPL motion, an overlay video and a side view.
+
+Outputs in ``OUT/``:
+    ``keypoints.npz``  COCO-17 keypoints, confidence, person box, occlusion flag, times (see keypoints.py)
+    ``flow.npz``       ``flow (T, 32, 32, 2)`` float16 crop flow (crop widths per frame), ``times``
+    ``motion_smpl.npz`` AMASS-style SMPL motion (Z up, as AMASS)
+    ``overlay.mp4``    the video with the 2D keypoints (green) and the projected 3D skeleton (orange)
+    ``side_view.mp4``  the estimated 3D skeleton seen from the side
+
+Estimators are registered by name in ``ESTIMATORS``; ``mediapipe_ik`` (MediaPipe world
+landmarks + inverse kinematics) is the baseline and the default.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from characters.errors import atomic_output, input_error
+from pose_estimation.flow import CropFlow, FlowOptions
+from pose_estimation.keypoints import FROM_MEDIAPIPE33, Keypoints2D, write_keypoints
+from pose_estimation.landmarks_ik import CAMERA_TO_WORLD, landmarks_to_smpl
+from pose_estimation.mediapipe_pose import MediaPipePose
+from pose_estimation.video import frames, probe
+from retargeting.amass_file import write_amass
+from retargeting.smpl import SmplMotion
+
+Progress = Callable[[int, int], None]
+ProgressFactory = Callable[[str], Progress | None]
+
+# SMPL bones drawn in overlays (parent -> child).
+SMPL_BONES = [(p, c) for c, p in enumerate([-1, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 9, 9, 12, 13, 14, 16, 17, 18, 19, 20, 21]) if p >= 0]
+COCO_BONES = [(5, 7), (7, 9), (6, 8), (8, 10), (5, 6), (5, 11), (6, 12), (11, 12), (11, 13), (13, 15), (12, 14), (14, 16), (0, 5), (0, 6)]
+
+
+@dataclass
+class FrontEnd:
+    """Per-frame results of the video pass."""
+
+    keypoints: Keypoints2D
+    flow: np.ndarray  # (T, 32, 32, 2) float16
+    landmarks: np.ndarray  # (T, 33, 3) px x, y and visibility
+    world: np.ndarray  # (T, 33, 3) m
+    fps: float
+
+
+def run_front_end(video: Path, person_box: np.ndarray | None = None, max_frames: int | None = None, progress: Progress | None = None) -> FrontEnd:
+    """One streaming pass: MediaPipe pose per frame, the person box, and crop flow."""
+    info = probe(video)
+    total = min(info.frame_count or 1, max_frames or info.frame_count or 1)
+    pose = MediaPipePose(person_box)
+    flow = CropFlow(FlowOptions())
+    times, landmarks, world, flows, boxes, present = [], [], [], [], [], []
+    try:
+        for i, (t, frame) in enumerate(frames(video, max_frames)):
+            result = pose(frame)
+            times.append(t)
+            present.append(result is not None)
+            if result is None:
+                landmarks.append(np.zeros((33, 3)))
+                world.append(np.zeros((33, 3)))
+                boxes.append(np.zeros(4))
+                flows.append(flow(frame, None))
+            else:
+                landmarks.append(result.landmarks)
+                world.append(result.world)
+                boxes.append(result.box())
+                flows.append(flow(frame, boxes[-1]))
+            if progress:
+                progress(min(i + 1, total), total)
+    finally:
+        pose.close()
+    present_arr = np.array(present)
+    if not present_arr.any():
+        raise input_error(video, "no person found in any frame")
+    lm = np.array(landmarks)
+    kp = Keypoints2D(
+        keypoints=lm[:, FROM_MEDIAPIPE33, :2],
+        confidence=np.clip(lm[:, FROM_MEDIAPIPE33, 2], 0, 1),
+        bbox=np.array(boxes),
+        occluded=~present_arr,
+        times=np.array(times),
+        image_size=np.array([info.width, info.height], dtype=float),
+    )
+    fps = (len(times) - 1) / (times[-1] - times[0]) if len(times) > 1 and times[-1] > times[0] else (info.fps or 30.0)
+    return FrontEnd(kp, np.array(flows), lm, np.array(world), fps)
+
+
+def mediapipe_ik(front: FrontEnd) -> SmplMotion:
+    """The baseline estimator."""
+    kp = front.keypoints
+    return landmarks_to_smpl(front.world, front.landmarks[..., :2], front.landmarks[..., 2], ~kp.occluded, front.fps, tuple(int(v) for v in kp.image_size))
+
+
+ESTIMATORS: dict[str, Callable[[FrontEnd], SmplMotion]] = {"mediapipe_ik": mediapipe_ik}
+
+
+def project(points_world: np.ndarray, image_size: np.ndarray) -> np.ndarray:
+    """Project Y-up world points ``(..., 3)`` (the estimate's camera frame) to pixels ``(..., 2)``."""
+    cam = points_world @ CAMERA_TO_WORLD.T
+    focal = float(max(image_size))
+    return focal * cam[..., :2] / np.maximum(cam[..., 2:3], 1e-3) + image_size / 2.0
+
+
+def write_overlay(video: Path, out: Path, front: FrontEnd, joints: np.ndarray, max_frames: int | None, progress: Progress | None = None) -> None:
+    """The video with 2D keypoints (green) and the projected SMPL joints (orange)."""
+    kp = front.keypoints
+    projected = project(joints, kp.image_size)
+    scale = min(1.0, 960 / max(kp.image_size))
+    size = (int(kp.image_size[0] * scale), int(kp.image_size[1] * scale))
+    with atomic_output(out) as tmp:
+        writer = cv2.VideoWriter(str(tmp), cv2.VideoWriter_fourcc(*"mp4v"), front.fps, size)
+        for i, (_, frame) in enumerate(frames(video, max_frames)):
+            img = cv2.resize(frame, size, interpolation=cv2.INTER_AREA)
+            for a, b in SMPL_BONES:
+                cv2.line(img, tuple((projected[i, a] * scale).astype(int)), tuple((projected[i, b] * scale).astype(int)), (0, 140, 255), 3, cv2.LINE_AA)
+            if not kp.occluded[i]:
+                for a, b in COCO_BONES:
+                    cv2.line(img, tuple((kp.keypoints[i, a] * scale).astype(int)), tuple((kp.keypoints[i, b] * scale).astype(int)), (60, 220, 60), 2, cv2.LINE_AA)
+            else:
+                cv2.putText(img, "no person", (10, 30), cv2.FONT_HERSHEY_SIMPLEX, 1.0, (0, 0, 255), 2)
+            writer.write(img)
+            if progress:
+                progress(i + 1, kp.num_frames)
+        writer.release()
+
+
+def write_side_view(out: Path, joints: np.ndarray, fps: float, size: int = 480) -> None:
+    """The 3D joints seen from the person's right side (world +X looking towards -X), ground at the feet."""
+    centre = joints[:, 0:1, :]
+    rel = joints - centre
+    floor = rel[..., 1].min()
+    with atomic_output(out) as tmp:
+        writer = cv2.VideoWriter(str(tmp), cv2.VideoWriter_fourcc(*"mp4v"), fps, (size, size))
+        px_per_m = size / 2.4
+        for f in range(len(joints)):
+            img = np.full((size, size, 3), 245, np.uint8)
+            ground_y = int(size * 0.85)
+            cv2.line(img, (0, ground_y), (size, ground_y), (150, 150, 150), 1)
+            uv = np.stack([size / 2 - rel[f, :, 2] * px_per_m, ground_y - (rel[f, :, 1] - floor) * px_per_m], axis=-1).astype(int)
+            for a, b in SMPL_BONES:
+                cv2.line(img, tuple(uv[a]), tuple(uv[b]), (200, 90, 30), 3, cv2.LINE_AA)
+            writer.write(img)
+        writer.release()
+
+
+def estimate(
+    video: str | Path,
+    out_dir: str | Path,
+    estimator: str = "mediapipe_ik",
+    person_box: np.ndarray | None = None,
+    max_frames: int | None = None,
+    progress: ProgressFactory | None = None,
+) -> dict:
+    """Run the whole video stage; returns a summary of what was written."""
+    video, out = Path(video), Path(out_dir)
+    if estimator not in ESTIMATORS:
+        raise input_error(None, f"unknown estimator {estimator!r}; registered: {', '.join(ESTIMATORS)}")
+    bar = progress or (lambda label: None)
+    front = run_front_end(video, person_box, max_frames, bar("keypoints"))
+    if front.keypoints.num_frames < 2:
+        raise input_error(video, "a single frame: motion needs at least two frames")
+    out.mkdir(parents=True, exist_ok=True)
+    write_keypoints(out / "keypoints.npz", front.keypoints)
+    with atomic_output(out / "flow.npz") as tmp:
+        with open(tmp, "wb") as f:
+            np.savez(f, flow=front.flow, times=front.keypoints.times)
+    motion = ESTIMATORS[estimator](front)
+    write_amass(out / "motion_smpl.npz", motion)
+    joints = motion.joint_positions()
+    write_overlay(video, out / "overlay.mp4", front, joints, max_frames, bar("overlay"))
+    write_side_view(out / "side_view.mp4", joints, front.fps)
+    return {
+        "frames": front.keypoints.num_frames,
+        "fps": front.fps,
+        "frames_without_person": int(front.keypoints.occluded.sum()),
+        "estimator": estimator,
+        "files": sorted(p.name for p in out.iterdir() if not p.name.startswith(".")),
+    }
+

