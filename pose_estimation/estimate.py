@@ -13,6 +13,7 @@ landmarks + inverse kinematics) is the baseline and the default.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,6 +47,7 @@ class FrontEnd:
     landmarks: np.ndarray  # (T, 33, 3) px x, y and visibility
     world: np.ndarray  # (T, 33, 3) m
     fps: float
+    stage_seconds: dict[str, float]  # wall-clock per stage of the pass
 
 
 def run_front_end(video: Path, person_box: np.ndarray | None = None, max_frames: int | None = None, progress: Progress | None = None) -> FrontEnd:
@@ -55,9 +57,21 @@ def run_front_end(video: Path, person_box: np.ndarray | None = None, max_frames:
     pose = MediaPipePose(person_box)
     flow = CropFlow(FlowOptions())
     times, landmarks, world, flows, boxes, present = [], [], [], [], [], []
+    clock = {"decode": 0.0, "keypoints": 0.0, "flow": 0.0}
     try:
-        for i, (t, frame) in enumerate(frames(video, max_frames)):
+        stream = frames(video, max_frames)
+        i = 0
+        while True:
+            tick = time.perf_counter()
+            try:
+                t, frame = next(stream)
+            except StopIteration:
+                break
+            tock = time.perf_counter()
+            clock["decode"] += tock - tick
             result = pose(frame)
+            tick = time.perf_counter()
+            clock["keypoints"] += tick - tock
             times.append(t)
             present.append(result is not None)
             if result is None:
@@ -70,8 +84,10 @@ def run_front_end(video: Path, person_box: np.ndarray | None = None, max_frames:
                 world.append(result.world)
                 boxes.append(result.box())
                 flows.append(flow(frame, boxes[-1]))
+            clock["flow"] += time.perf_counter() - tick
+            i += 1
             if progress:
-                progress(min(i + 1, total), total)
+                progress(min(i, total), total)
     finally:
         pose.close()
     present_arr = np.array(present)
@@ -87,7 +103,7 @@ def run_front_end(video: Path, person_box: np.ndarray | None = None, max_frames:
         image_size=np.array([info.width, info.height], dtype=float),
     )
     fps = (len(times) - 1) / (times[-1] - times[0]) if len(times) > 1 and times[-1] > times[0] else (info.fps or 30.0)
-    return FrontEnd(kp, np.array(flows), lm, np.array(world), fps)
+    return FrontEnd(kp, np.array(flows), lm, np.array(world), fps, clock)
 
 
 def mediapipe_ik(front: FrontEnd) -> SmplMotion:
@@ -169,7 +185,9 @@ def estimate(
     with atomic_output(out / "flow.npz") as tmp:
         with open(tmp, "wb") as f:
             np.savez(f, flow=front.flow, times=front.keypoints.times)
+    tick = time.perf_counter()
     motion = ESTIMATORS[estimator](front)
+    estimator_seconds = time.perf_counter() - tick
     write_amass(out / "motion_smpl.npz", motion)
     joints = motion.joint_positions()
     write_overlay(video, out / "overlay.mp4", front, joints, max_frames, bar("overlay"))
@@ -179,6 +197,11 @@ def estimate(
         "fps": front.fps,
         "frames_without_person": int(front.keypoints.occluded.sum()),
         "estimator": estimator,
+        "frames_per_second_by_stage": {
+            stage: front.keypoints.num_frames / max(seconds, 1e-9)
+            for stage, seconds in {**front.stage_seconds, "estimator": estimator_seconds}.items()
+        },
+        "frames_per_second_end_to_end": front.keypoints.num_frames / max(sum(front.stage_seconds.values()) + estimator_seconds, 1e-9),
         "files": sorted(p.name for p in out.iterdir() if not p.name.startswith(".")),
     }
 
