@@ -54,7 +54,10 @@ class TrainConfig:
     batch_size: int = 1024
     """Minibatch size."""
     n_epochs: int = 5
-    learning_rate: float = 2e-4
+    learning_rate: float = 1e-4
+    """Adam step size. At 2e-4 the updates overshot (approx. KL 0.05-0.1, half the samples clipped)."""
+    target_kl: float | None = 0.03
+    """Stop an update's epochs early once the approximate KL passes 1.5x this."""
     gamma: float = 0.95
     gae_lambda: float = 0.95
     clip_range: float = 0.2
@@ -238,7 +241,7 @@ def train(motion_path: str | Path, run_dir: str | Path, config: TrainConfig = Tr
         vec = VecNormalize(venv, norm_obs=True, norm_reward=False, clip_obs=10.0, gamma=config.gamma)
         model = PPO(
             "MlpPolicy", vec, n_steps=config.n_steps, batch_size=min(config.batch_size, config.n_steps * config.envs), n_epochs=config.n_epochs,
-            learning_rate=config.learning_rate, gamma=config.gamma, gae_lambda=config.gae_lambda, clip_range=config.clip_range,
+            learning_rate=config.learning_rate, target_kl=config.target_kl, gamma=config.gamma, gae_lambda=config.gae_lambda, clip_range=config.clip_range,
             ent_coef=0.0, vf_coef=0.5, max_grad_norm=0.5, seed=config.seed, device="cpu", verbose=0,
             policy_kwargs={"log_std_init": config.log_std_init, "net_arch": {"pi": list(config.net_arch), "vf": list(config.net_arch)}},
             tensorboard_log=str(run_dir / "tb"),
