@@ -96,6 +96,7 @@ class ImitationEnv(gym.Env):
         self._hinge_joints = np.flatnonzero(~self._spherical).tolist()
         self._sphere_action = np.concatenate([np.arange(slices[k], slices[k + 1]) for k in self._sphere_joints])
         self._hinge_action = np.array([slices[k] for k in self._hinge_joints], dtype=int)
+        self._ref_spheres = self.reference.joint_rot[:, self._sphere_joints]
         hinge_rot = self.reference.joint_rot[:, self._hinge_joints]
         self._hinge_angles = np.stack([rot.angle_about(hinge_rot[:, i], self._hinge_axes[k]) for i, k in enumerate(self._hinge_joints)], axis=1)
         self._ee = list(character.end_effectors)
@@ -104,7 +105,9 @@ class ImitationEnv(gym.Env):
         self._forward_yaw = math.atan2(-self._forward[2], self._forward[0])
         # The pose reward in matrix form (the root's world rotation, then each joint's local one).
         self._joint_parents = skel.parents[joints]
-        self._rest_t = np.swapaxes(rot.to_matrix(skel.rest_rotations[joints]), -1, -2)
+        rest = skel.rest_rotations[joints]
+        self._rest_t = None if np.allclose(rest, rot.identity()) else np.swapaxes(rot.to_matrix(rest), -1, -2)
+        self._ref_ee = self.reference.body_pos[:, self._ee] - self.reference.root_pos[:, None]
         ref_local = np.concatenate([self.reference.root_rot[:, None], self.reference.joint_rot], axis=1)
         self._ref_local_mats = rot.to_matrix(ref_local)
 
@@ -118,13 +121,15 @@ class ImitationEnv(gym.Env):
     # ---- actions -------------------------------------------------------------------------
     def pd_targets(self, action: np.ndarray, t: float) -> list[list[float]]:
         """Stable-PD targets for ``action (A,)`` at reference time ``t``."""
+        return self._pd_targets_at(action, self.reference.index_and_shift(t)[0])
+
+    def _pd_targets_at(self, action: np.ndarray, row: int) -> list[list[float]]:
         scaled = np.asarray(action, dtype=float) * self.config.action_scale
-        ref = self.reference.joint_rot[self.reference.index_and_shift(t)[0]]
         offsets = rot.from_axis_angle(scaled[self._sphere_action].reshape(-1, 3))
         hinge = scaled[self._hinge_action]
         if self.config.residual_actions:
-            spheres = rot.multiply(ref[self._spherical], offsets)
-            hinge = hinge + self._hinge_angles[self.reference.index_and_shift(t)[0]]
+            spheres = rot.multiply(self._ref_spheres[row], offsets)
+            hinge = hinge + self._hinge_angles[row]
         else:
             spheres = offsets
         out = [None] * len(self._spherical)
@@ -160,13 +165,15 @@ class ImitationEnv(gym.Env):
         head = np.array([phase, math.sin(2 * math.pi * phase), math.cos(2 * math.pi * phase), com[0, 1]])
         return np.concatenate([head, vectors[:b].reshape(-1), rel_rot, vectors[b:].reshape(-1)]).astype(np.float32)
 
-    def _reward(self) -> tuple[float, dict[str, float]]:
+    def _reward(self, i: int, shift: np.ndarray) -> tuple[float, dict[str, float]]:
+        """Reward against reference grid row ``i`` (cycle offset ``shift``), matrix form of :mod:`control.rewards`."""
         frames, rots, com, lin, ang = self._state
         mats = self._mats
-        i, shift = self.reference.index_and_shift(self.time)
         ref = self.reference
         # Local rotation matrices of root + motion joints, and their angle to the reference's.
-        joints_local = np.matmul(self._rest_t, np.matmul(np.swapaxes(mats[self._joint_parents], -1, -2), mats[self._joints]))
+        joints_local = np.matmul(np.swapaxes(mats[self._joint_parents], -1, -2), mats[self._joints])
+        if self._rest_t is not None:
+            joints_local = np.matmul(self._rest_t, joints_local)
         local = np.concatenate([mats[:1], joints_local])
         cos = ((self._ref_local_mats[i] * local).sum(axis=(1, 2)) - 1.0) * 0.5
         pose_err = float(np.sum(np.arccos(np.clip(cos, -1.0, 1.0)) ** 2))
@@ -174,7 +181,7 @@ class ImitationEnv(gym.Env):
         sim_vel = (mats[self._joints] * rel[:, :, None]).sum(axis=1)  # R^T rel, per joint
         vel_err = float(np.sum((ref.joint_vel[i] - sim_vel) ** 2))
         sim_ee = frames[self._ee] - frames[0]
-        ee_err = float(np.sum((ref.body_pos[i, self._ee] - ref.root_pos[i] - sim_ee) ** 2))
+        ee_err = float(np.sum((self._ref_ee[i] - sim_ee) ** 2))
         com_err = float(np.sum((ref.com[i] + shift - self._mass @ com) ** 2))
         return reward_from_errors(pose_err, vel_err, ee_err, com_err, self.config.reward)
 
@@ -230,7 +237,8 @@ class ImitationEnv(gym.Env):
 
     def step(self, action: np.ndarray):
         next_time = self.time + self.dt
-        targets = self.pd_targets(np.clip(action, -1.0, 1.0), next_time)
+        row, shift = self.reference.index_and_shift(next_time)
+        targets = self._pd_targets_at(np.clip(action, -1.0, 1.0), row)
         for _ in range(self.substeps):
             # PyBullet's STABLE_PD_CONTROL acts for one stepSimulation only: set it every substep.
             self.sim.set_pd_targets(targets)
@@ -243,15 +251,15 @@ class ImitationEnv(gym.Env):
             # The simulation blew up: end cleanly, never hand NaN to the learner.
             info["exploded"] = True
             return np.zeros_like(obs), 0.0, True, False, info
-        reward, terms = self._reward()
+        reward, terms = self._reward(row, shift)
         info["reward_terms"] = terms
         terminated = False
         if self.config.early_termination and self.sim.illegal_contact(self.ground):
             terminated = True
             info["fell"] = True
         elif self.config.max_root_deviation_m > 0:
-            ref_root = self.reference.pose(self.time).root_pos
-            if np.linalg.norm(self._state[0][0] - ref_root) > self.config.max_root_deviation_m:
+            deviation = self._state[0][0] - (self.reference.root_pos[row] + shift)
+            if deviation @ deviation > self.config.max_root_deviation_m**2:
                 terminated = True
                 info["deviated"] = True
         elapsed = self.time - self.start_time
