@@ -31,6 +31,7 @@ from retargeting.amass_file import write_amass
 from retargeting.smpl import SmplMotion
 
 Progress = Callable[[int, int], None]
+BOX_SMOOTHING = 0.6  # weight of the previous box in the person box's exponential smoothing
 ProgressFactory = Callable[[str], Progress | None]
 
 # SMPL bones drawn in overlays (parent -> child).
@@ -58,6 +59,7 @@ def run_front_end(video: Path, person_box: np.ndarray | None = None, max_frames:
     flow = CropFlow(FlowOptions())
     times, landmarks, world, flows, boxes, present = [], [], [], [], [], []
     clock = {"decode": 0.0, "keypoints": 0.0, "flow": 0.0}
+    smoothed: np.ndarray | None = None
     try:
         stream = frames(video, max_frames)
         i = 0
@@ -75,6 +77,7 @@ def run_front_end(video: Path, person_box: np.ndarray | None = None, max_frames:
             times.append(t)
             present.append(result is not None)
             if result is None:
+                smoothed = None
                 landmarks.append(np.zeros((33, 3)))
                 world.append(np.zeros((33, 3)))
                 boxes.append(np.zeros(4))
@@ -82,8 +85,11 @@ def run_front_end(video: Path, person_box: np.ndarray | None = None, max_frames:
             else:
                 landmarks.append(result.landmarks)
                 world.append(result.world)
-                boxes.append(result.box())
-                flows.append(flow(frame, boxes[-1]))
+                box = result.box()
+                # The crop box is smoothed over time (exponentially), so the flow crop does not jitter.
+                smoothed = box if smoothed is None else BOX_SMOOTHING * smoothed + (1 - BOX_SMOOTHING) * box
+                boxes.append(smoothed)
+                flows.append(flow(frame, smoothed))
             clock["flow"] += time.perf_counter() - tick
             i += 1
             if progress:
