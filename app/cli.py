@@ -125,6 +125,16 @@ def _estimate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _run(args: argparse.Namespace) -> int:
+    from app.run import RunOptions, run_pipeline
+
+    options = RunOptions(train_minutes=args.train_minutes, train_timesteps=args.train_timesteps, workers=args.workers, estimator=args.estimator, max_frames=args.max_frames, seed=args.seed)
+    report = run_pipeline(args.video, args.output, options)
+    print(json.dumps(report["evaluation"], indent=1))
+    print(f"report: {args.output}/report.html")
+    return 0
+
+
 def _demo(args: argparse.Namespace) -> int:
     from app.demo import run_demo
 
@@ -213,6 +223,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--person-box", metavar="X0,Y0,X1,Y1", help="follow this person (a box in the first frame, px) instead of the most prominent one")
     p.add_argument("--max-frames", type=int, help="only the first N frames")
     p.set_defaults(func=_estimate)
+
+    p = sub.add_parser("run", help="video -> simulated character: estimate, retarget, train, replay, evaluate, export, report")
+    p.add_argument("video")
+    p.add_argument("-o", "--output", required=True, help="output folder (re-running skips finished stages)")
+    p.add_argument("--train-minutes", type=float, default=30.0)
+    p.add_argument("--train-timesteps", type=int, default=10_000_000)
+    p.add_argument("--workers", type=int, default=1, help="MPI ranks for training")
+    p.add_argument("--estimator", default="mediapipe_ik")
+    p.add_argument("--max-frames", type=int, help="only the first N frames of the video")
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(func=_run)
 
     p = sub.add_parser("demo", help="run the built-in demo: DeepMimic walk -> SMPL -> character, exports and a preview")
     p.add_argument("-o", "--output", default="demo_out", help="output folder (default: demo_out)")

@@ -1,0 +1,201 @@
+"""``vidmimic run``: video -> estimate -> retarget -> train -> replay -> evaluate -> export -> report.
+
+Each stage writes into ``OUT/`` and records in ``OUT/stages.json`` a hash of its inputs
+(file contents and settings). Running again skips every stage whose inputs are unchanged
+and whose outputs exist; training resumes from its checkpoint when asked for more time.
+
+Layout of ``OUT/``::
+
+    estimate/       keypoints.npz, flow.npz, motion_smpl.npz, overlay.mp4, side_view.mp4
+    motion.txt      the reference on the character (DeepMimic format)
+    train/          the training run (policy.zip, checkpoint.zip, progress.csv, tb/ ...)
+    replay.mp4      simulated character (orange) with the reference as a ghost
+    sim_motion.txt  the simulated motion
+    evaluation.json vidmimic evaluate's figures
+    export/         sim.bvh, sim.glb, sim_smpl.npz, reference.bvh, reference.glb
+    report.json, report.html
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import html
+import json
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from app.progress import ProgressBar
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    train_minutes: float = 30.0
+    train_timesteps: int = 10_000_000
+    workers: int = 1
+    estimator: str = "mediapipe_ik"
+    max_frames: int | None = None
+    evaluation_episodes: int = 10
+    seed: int = 0
+
+
+def _hash(*parts: object) -> str:
+    digest = hashlib.sha256()
+    for part in parts:
+        if isinstance(part, Path):
+            with part.open("rb") as f:
+                for block in iter(lambda: f.read(1 << 20), b""):
+                    digest.update(block)
+        else:
+            digest.update(json.dumps(part, sort_keys=True, default=str).encode())
+    return digest.hexdigest()
+
+
+class Stages:
+    """Bookkeeping of finished stages in ``OUT/stages.json``."""
+
+    def __init__(self, out: Path):
+        self.path = out / "stages.json"
+        self.done: dict[str, str] = json.loads(self.path.read_text()) if self.path.exists() else {}
+
+    def run(self, name: str, key: str, outputs: list[Path], work: Callable[[], None]) -> bool:
+        """Run ``work`` unless ``name`` finished with the same ``key`` and its outputs exist; True if it ran."""
+        if self.done.get(name) == key and all(p.exists() for p in outputs):
+            print(f"{name:<12} up to date", flush=True)
+            return False
+        work()
+        self.done[name] = key
+        tmp = self.path.with_suffix(".json.part")
+        tmp.write_text(json.dumps(self.done, indent=1))
+        tmp.replace(self.path)
+        return True
+
+
+def run_pipeline(video: str | Path, out_dir: str | Path, options: RunOptions = RunOptions()) -> dict:
+    """Run every stage (see module docstring); returns the report dictionary."""
+    from characters.character import humanoid
+    from control.evaluate import evaluate, replay
+    from control.imitation_env import EnvConfig
+    from control.render import RenderOptions, render_motions
+    from control.train import TrainConfig, train
+    from pose_estimation.estimate import estimate
+    from retargeting.amass_file import read_amass, write_amass
+    from retargeting.bvh_export import write_character_bvh
+    from retargeting.cleanup import CleanupOptions
+    from retargeting.deepmimic_file import read_deepmimic, write_deepmimic
+    from retargeting.gltf_export import write_glb
+    from retargeting.smpl_character import character_to_smpl, smpl_to_character
+
+    video, out = Path(video), Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    stages = Stages(out)
+    est = out / "estimate"
+    character = humanoid()
+
+    stages.run(
+        "estimate", _hash(video, options.estimator, options.max_frames), [est / "motion_smpl.npz", est / "overlay.mp4"],
+        lambda: estimate(video, est, options.estimator, max_frames=options.max_frames, progress=ProgressBar),
+    )
+
+    def retarget() -> None:
+        motion = smpl_to_character(read_amass(est / "motion_smpl.npz"), character, CleanupOptions())
+        write_deepmimic(out / "motion.txt", motion)
+
+    stages.run("retarget", _hash(est / "motion_smpl.npz"), [out / "motion.txt"], retarget)
+
+    train_dir = out / "train"
+
+    def run_training() -> None:
+        resume = (train_dir / "checkpoint.zip").exists() and stages.done.get("train_motion") == _hash(out / "motion.txt")
+        config = TrainConfig(timesteps=options.train_timesteps, minutes=options.train_minutes, seed=options.seed, envs=max(2, options.workers * 2), n_steps=256)
+        if options.workers > 1:
+            from control import mpi
+
+            args = ["train", str(out / "motion.txt"), "-o", str(train_dir), "--workers", str(options.workers), "--minutes", str(options.train_minutes),
+                    "--timesteps", str(options.train_timesteps), "--envs", str(config.envs), "--n-steps", str(config.n_steps), "--seed", str(options.seed)]
+            if resume:
+                args.append("--resume")
+            if mpi.relaunch_under_mpiexec(options.workers, args) != 0:
+                raise RuntimeError("training failed; see the messages above")
+        else:
+            train(out / "motion.txt", train_dir, config, EnvConfig(), resume=resume)
+        stages.done["train_motion"] = _hash(out / "motion.txt")
+
+    stages.run("train", _hash(out / "motion.txt", options.train_minutes, options.train_timesteps, options.seed), [train_dir / "policy.zip"], run_training)
+    policy = train_dir / "policy.zip"
+
+    def run_replay() -> None:
+        simulated, reference, _ = replay(policy, progress=ProgressBar("simulate"))
+        write_deepmimic(out / "sim_motion.txt", simulated)
+        shown = [(simulated, (0.95, 0.55, 0.2, 1.0)), (reference, (0.55, 0.75, 1.0, 0.4))]
+        render_motions(shown, out / "replay.mp4", RenderOptions(), seconds=simulated.duration, progress=ProgressBar("render"))
+
+    stages.run("replay", _hash(policy), [out / "replay.mp4", out / "sim_motion.txt"], run_replay)
+
+    def run_evaluation() -> None:
+        result = evaluate(policy, episodes=options.evaluation_episodes, seconds=min(10.0, read_deepmimic(out / "motion.txt", character).duration), seed=options.seed)
+        (out / "evaluation.json").write_text(json.dumps(result, indent=1))
+
+    stages.run("evaluate", _hash(policy, options.evaluation_episodes), [out / "evaluation.json"], run_evaluation)
+
+    def export() -> None:
+        simulated = read_deepmimic(out / "sim_motion.txt", character)
+        reference = read_deepmimic(out / "motion.txt", character)
+        exp = out / "export"
+        write_character_bvh(exp / "sim.bvh", simulated)
+        write_glb(exp / "sim.glb", simulated)
+        write_amass(exp / "sim_smpl.npz", character_to_smpl(simulated))
+        write_character_bvh(exp / "reference.bvh", reference)
+        write_glb(exp / "reference.glb", reference)
+
+    stages.run("export", _hash(out / "sim_motion.txt", out / "motion.txt"), [out / "export" / "sim.glb"], export)
+
+    report = {
+        "video": str(video),
+        "options": asdict(options),
+        "evaluation": json.loads((out / "evaluation.json").read_text()),
+        "training_curve": _curve(train_dir / "progress.csv"),
+        "files": sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file() and "tb" not in p.parts and "snapshots" not in p.parts),
+    }
+    (out / "report.json").write_text(json.dumps(report, indent=1))
+    (out / "report.html").write_text(_report_html(report))
+    return report
+
+
+def _curve(progress_csv: Path) -> list[dict]:
+    if not progress_csv.exists():
+        return []
+    with progress_csv.open() as f:
+        return [{"steps": int(r["steps"]), "episode_return": float(r["episode_return"]), "episode_length": float(r["episode_length"])} for r in csv.DictReader(f)]
+
+
+def _svg_curve(points: list[dict], key: str, width: int = 560, height: int = 200) -> str:
+    values = [p[key] for p in points if p[key] == p[key]]  # drop NaN
+    if len(values) < 2:
+        return "<p>(not enough training iterations for a curve)</p>"
+    steps = [p["steps"] for p in points if p[key] == p[key]]
+    lo, hi = min(values), max(values)
+    span = (hi - lo) or 1.0
+    xy = " ".join(f"{40 + (s - steps[0]) / max(steps[-1] - steps[0], 1) * (width - 50):.1f},{height - 20 - (v - lo) / span * (height - 40):.1f}" for s, v in zip(steps, values))
+    return (
+        f'<svg width="{width}" height="{height}" style="background:#fafafa"><polyline fill="none" stroke="#d9822b" stroke-width="2" points="{xy}"/>'
+        f'<text x="4" y="14" font-size="11">{hi:.2f}</text><text x="4" y="{height - 22}" font-size="11">{lo:.2f}</text>'
+        f'<text x="40" y="{height - 4}" font-size="11">{steps[0]:,} steps</text><text x="{width - 110}" y="{height - 4}" font-size="11">{steps[-1]:,} steps</text></svg>'
+    )
+
+
+def _report_html(report: dict) -> str:
+    ev = report["evaluation"]
+    rows = "".join(f"<tr><td>{html.escape(k)}</td><td>{html.escape(str(v))}</td></tr>" for k, v in ev.items())
+    links = "".join(f'<li><a href="{html.escape(f)}">{html.escape(f)}</a></li>' for f in report["files"])
+    return f"""<!doctype html><html><head><meta charset="utf-8"><title>vidmimic report</title>
+<style>body{{font-family:sans-serif;max-width:1000px;margin:2em auto}} video{{max-width:48%}} td{{padding:2px 10px}}</style></head><body>
+<h1>vidmimic: {html.escape(Path(report['video']).name)}</h1>
+<h2>Video and estimate</h2><video src="estimate/overlay.mp4" controls loop></video> <video src="estimate/side_view.mp4" controls loop></video>
+<h2>Simulated character</h2><p>Orange: the physically simulated character; light blue: the reference.</p><video src="replay.mp4" controls loop></video>
+<h2>Training</h2><p>Mean episode return per PPO iteration</p>{_svg_curve(report['training_curve'], 'episode_return')}
+<h2>Evaluation</h2><table>{rows}</table>
+<h2>Downloads</h2><ul>{links}</ul>
+<p>Videos are MPEG-4 Part 2; if your browser does not play them, download them.</p></body></html>
+"""

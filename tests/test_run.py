@@ -1,0 +1,38 @@
+"""``vidmimic run``: every stage on a short real clip with a tiny training budget, then a no-op re-run."""
+
+import json
+
+from tests.conftest import SHARED_DATA, require_shared, run_cli
+
+VIEW = SHARED_DATA / "multiview" / "pose2sim_single" / "videos" / "cam01.mp4"
+ARGS = ["--max-frames", "30", "--train-timesteps", "512", "--train-minutes", "1"]
+
+
+def test_run_end_to_end_then_skip_finished_stages(tmp_path):
+    video = require_shared(VIEW)
+    out = tmp_path / "out"
+    first = run_cli("run", str(video), "-o", str(out), *ARGS)
+    assert first.returncode == 0, first.stderr[-3000:]
+    for name in ("estimate/motion_smpl.npz", "estimate/overlay.mp4", "motion.txt", "train/policy.zip", "replay.mp4", "sim_motion.txt",
+                 "evaluation.json", "export/sim.bvh", "export/sim.glb", "export/sim_smpl.npz", "report.html", "report.json"):
+        assert (out / name).exists(), name
+    report = json.loads((out / "report.json").read_text())
+    assert report["evaluation"]["episodes"] == 10 and report["training_curve"]
+    assert 'src="replay.mp4"' in (out / "report.html").read_text()
+    stamp = (out / "train" / "policy.zip").stat().st_mtime
+    second = run_cli("run", str(video), "-o", str(out), *ARGS)
+    assert second.returncode == 0, second.stderr[-3000:]
+    assert second.stdout.count("up to date") == 6  # estimate, retarget, train, replay, evaluate, export
+    assert (out / "train" / "policy.zip").stat().st_mtime == stamp
+
+
+def test_run_resumes_training_when_given_more(tmp_path):
+    video = require_shared(VIEW)
+    out = tmp_path / "out"
+    assert run_cli("run", str(video), "-o", str(out), *ARGS).returncode == 0
+    more = ARGS[:-4] + ["--train-timesteps", "1024", "--train-minutes", "1"]
+    result = run_cli("run", str(video), "-o", str(out), *more)
+    assert result.returncode == 0, result.stderr[-3000:]
+    steps = [int(line.split(",")[0]) for line in (out / "train" / "progress.csv").read_text().splitlines()[1:]]
+    assert steps == [512, 1024]  # one iteration of 2 x 256 steps each run: continued from the checkpoint
+    assert "estimate     up to date" in result.stdout and "retarget     up to date" in result.stdout
