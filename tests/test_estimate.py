@@ -109,3 +109,17 @@ def test_single_frame_video_is_refused(tmp_path):
     single = write_frames(tmp_path / "one.mp4", [frame])
     result = run_cli("estimate", str(single), "-o", str(tmp_path / "out"))
     assert result.returncode == 2 and "single frame" in result.stderr
+
+
+def test_estimate_on_a_phone_video_with_rotation_metadata(tmp_path):
+    from tests.test_video_frontend import write_with_rotation_metadata
+
+    cap = cv2.VideoCapture(str(require_shared(POSE2SIM_CAM1)))
+    portrait = [cv2.resize(cap.read()[1], (540, 960)) for _ in range(6)]
+    video = write_with_rotation_metadata(tmp_path / "phone.mp4", portrait)
+    result = run_cli("estimate", str(video), "-o", str(tmp_path / "out"))
+    assert result.returncode == 0, result.stderr[-2000:]
+    with np.load(tmp_path / "out" / "keypoints.npz") as k:
+        assert k["image_size"].tolist() == [540, 960] and not k["occluded"].any()
+        # upright: the ankles are below the shoulders in the image
+        assert np.all(k["keypoints"][:, 15:17, 1].mean(axis=1) > k["keypoints"][:, 5:7, 1].mean(axis=1))

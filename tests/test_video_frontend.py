@@ -90,3 +90,33 @@ def test_coco_import(tmp_path):
     (tmp_path / "res.json").write_text(json.dumps(results))
     kp = import_coco(tmp_path / "res.json", (640, 480), 30.0)
     assert kp.num_frames == 2 and kp.keypoints[1, 0].tolist() == [1.0, 2.0]  # image 7 is the second frame
+
+
+def write_with_rotation_metadata(path, portrait_frames, fps=30.0):
+    """Store portrait frames as a landscape stream with a 90-degree display matrix, as phones do."""
+    import struct
+
+    landscape = [cv2.rotate(f, cv2.ROTATE_90_COUNTERCLOCKWISE) for f in portrait_frames]
+    h, w = landscape[0].shape[:2]
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), fps, (w, h))
+    for f in landscape:
+        writer.write(f)
+    writer.release()
+    data = bytearray(path.read_bytes())
+    tkhd = data.index(b"tkhd")
+    assert data[tkhd + 4] == 0  # version 0 track header: its matrix starts 44 bytes after the type
+    data[tkhd + 44 : tkhd + 80] = struct.pack(">9i", 0, 1 << 16, 0, -(1 << 16), 0, 0, 0, 0, 1 << 30)
+    path.write_bytes(bytes(data))
+    return path
+
+
+def test_portrait_phone_video_stays_portrait(tmp_path):
+    portrait = [np.full((96, 64, 3), 40, np.uint8) for _ in range(4)]
+    for f in portrait:
+        f[:20] = 255  # bright top band: must stay at the top
+    video = write_with_rotation_metadata(tmp_path / "phone.mp4", portrait)
+    info = probe(video)
+    assert (info.width, info.height, info.rotation_deg) == (64, 96, 90)
+    _, first = next(frames(video))
+    assert first.shape == (96, 64, 3)
+    assert first[:20].mean() > 200 and first[40:].mean() < 100
