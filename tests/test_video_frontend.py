@@ -120,3 +120,14 @@ def test_portrait_phone_video_stays_portrait(tmp_path):
     _, first = next(frames(video))
     assert first.shape == (96, 64, 3)
     assert first[:20].mean() > 200 and first[40:].mean() < 100
+
+
+def test_tracks_prefer_the_largest_most_persistent_person():
+    from pose_estimation.subject import link_tracks
+
+    small = np.array([10.0, 10, 30, 60])
+    big = np.array([200.0, 20, 280, 220])
+    detections = [(0, [small]), (30, [small, big]), (60, [big, small + 2]), (90, [big + 3])]
+    tracks = link_tracks(detections)
+    best = max(tracks, key=lambda t: t.score)
+    assert len(tracks) == 2 and best.frames == [30, 60, 90] and np.allclose(best.boxes[0], big)

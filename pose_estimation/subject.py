@@ -1,0 +1,94 @@
+"""Choose the video's subject: the largest, most persistent person.
+
+About once a second, people are detected with MediaPipe Pose in single-image mode on the
+whole frame and on two overlapping halves along its long side (a person small in the frame
+is found in a half). Detections are linked into tracks by overlap; a track scores the sum of
+its box areas over the samples, so both size and persistence count. The winning track's
+first box starts the per-frame pose follower.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from pose_estimation.video import sampled_frames
+
+
+def iou(a: np.ndarray, b: np.ndarray) -> float:
+    """Intersection over union of two ``(4,)`` x0, y0, x1, y1 boxes."""
+    w = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    h = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    inter = w * h
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return inter / union if union > 0 else 0.0
+
+
+@dataclass
+class Track:
+    boxes: list[np.ndarray] = field(default_factory=list)
+    frames: list[int] = field(default_factory=list)
+
+    @property
+    def score(self) -> float:
+        return float(sum((b[2] - b[0]) * (b[3] - b[1]) for b in self.boxes))
+
+
+def detect_people(frame: np.ndarray, pose) -> list[np.ndarray]:
+    """Person boxes ``(4,)`` px in ``frame`` from a single-image MediaPipe Pose ``pose``."""
+    h, w = frame.shape[:2]
+    long_side = max(h, w)
+    regions = [(0, 0, w, h)]
+    cut = int(0.6 * long_side)
+    if w >= h:
+        regions += [(0, 0, cut, h), (w - cut, 0, w, h)]
+    else:
+        regions += [(0, 0, w, cut), (0, h - cut, w, h)]
+    found: list[np.ndarray] = []
+    for x0, y0, x1, y1 in regions:
+        result = pose.process(cv2.cvtColor(frame[y0:y1, x0:x1], cv2.COLOR_BGR2RGB))
+        if result.pose_landmarks is None:
+            continue
+        pts = np.array([[p.x * (x1 - x0) + x0, p.y * (y1 - y0) + y0, p.visibility] for p in result.pose_landmarks.landmark])
+        seen = pts[pts[:, 2] > 0.5, :2]
+        if len(seen) < 6:
+            continue
+        box = np.concatenate([seen.min(axis=0), seen.max(axis=0)])
+        if all(iou(box, other) < 0.5 for other in found):
+            found.append(box)
+    return found
+
+
+def link_tracks(detections: list[tuple[int, list[np.ndarray]]], min_iou: float = 0.2) -> list[Track]:
+    """Greedy linking of per-sample detections into tracks by box overlap."""
+    tracks: list[Track] = []
+    for frame_index, boxes in detections:
+        free = list(range(len(tracks)))
+        for box in sorted(boxes, key=lambda b: -(b[2] - b[0]) * (b[3] - b[1])):
+            best = max(free, key=lambda t: iou(tracks[t].boxes[-1], box), default=None)
+            if best is not None and iou(tracks[best].boxes[-1], box) >= min_iou:
+                tracks[best].boxes.append(box)
+                tracks[best].frames.append(frame_index)
+                free.remove(best)
+            else:
+                tracks.append(Track([box], [frame_index]))
+    return tracks
+
+
+def choose_subject(video: str | Path, every_seconds: float = 1.0, max_samples: int = 60) -> tuple[np.ndarray, int, int] | None:
+    """``(first box, its frame index, number of tracks)`` of the largest, most persistent person, or None."""
+    import mediapipe as mp
+
+    pose = mp.solutions.pose.Pose(static_image_mode=True, model_complexity=1)
+    try:
+        detections = [(index, detect_people(frame, pose)) for index, _, frame in sampled_frames(video, every_seconds, max_samples)]
+    finally:
+        pose.close()
+    tracks = link_tracks(detections)
+    if not tracks:
+        return None
+    best = max(tracks, key=lambda tr: tr.score)
+    return best.boxes[0], best.frames[0], len(tracks)
