@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 
 from characters.errors import InputError
 
@@ -135,6 +136,22 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _serve(args: argparse.Namespace) -> int:
+    from app.server.serve import serve
+    from app.server.settings import Settings
+    from characters.errors import input_error
+
+    settings = Settings.from_env(host=args.host, port=args.port, token=args.token, workers=args.workers, data_dir=args.data,
+                                 database=args.database, max_upload_mb=args.max_upload_mb, train_minutes=args.train_minutes)
+    try:
+        settings.check()
+    except ValueError as exc:
+        raise input_error(None, str(exc)) from None
+    print(f"vidmimic serving on http://{settings.host}:{settings.port}/ (data in {settings.data_dir})", flush=True)
+    serve(settings)
+    return 0
+
+
 def _demo(args: argparse.Namespace) -> int:
     from app.demo import run_demo
 
@@ -234,6 +251,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-frames", type=int, help="only the first N frames of the video")
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=_run)
+
+    p = sub.add_parser("serve", help="the web app: upload videos, follow jobs, view and download results")
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (beyond loopback a --token is required)")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--token", help="clients must send it (Authorization: Bearer TOKEN or ?token=TOKEN)")
+    p.add_argument("--workers", type=int, default=1, help="jobs processed at the same time")
+    p.add_argument("--data", type=Path, help="data folder (default ./vidmimic_data or VIDMIMIC_DATA_DIR)")
+    p.add_argument("--database", type=Path, help="SQLite file (default DATA/jobs.sqlite)")
+    p.add_argument("--max-upload-mb", type=float)
+    p.add_argument("--train-minutes", type=float, help="default training budget per job")
+    p.set_defaults(func=_serve)
 
     p = sub.add_parser("demo", help="run the built-in demo: DeepMimic walk -> SMPL -> character, exports and a preview")
     p.add_argument("-o", "--output", default="demo_out", help="output folder (default: demo_out)")

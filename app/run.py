@@ -52,15 +52,22 @@ def _hash(*parts: object) -> str:
     return digest.hexdigest()
 
 
+STAGES = ("estimate", "retarget", "train", "replay", "evaluate", "export")
+StageHook = Callable[[str, int, int], None]  # (stage name, index, number of stages)
+
+
 class Stages:
     """Bookkeeping of finished stages in ``OUT/stages.json``."""
 
-    def __init__(self, out: Path):
+    def __init__(self, out: Path, on_stage: StageHook | None = None):
         self.path = out / "stages.json"
         self.done: dict[str, str] = json.loads(self.path.read_text()) if self.path.exists() else {}
+        self.on_stage = on_stage
 
     def run(self, name: str, key: str, outputs: list[Path], work: Callable[[], None]) -> bool:
         """Run ``work`` unless ``name`` finished with the same ``key`` and its outputs exist; True if it ran."""
+        if self.on_stage:
+            self.on_stage(name, STAGES.index(name), len(STAGES))
         if self.done.get(name) == key and all(p.exists() for p in outputs):
             print(f"{name:<12} up to date", flush=True)
             return False
@@ -72,7 +79,7 @@ class Stages:
         return True
 
 
-def run_pipeline(video: str | Path, out_dir: str | Path, options: RunOptions = RunOptions()) -> dict:
+def run_pipeline(video: str | Path, out_dir: str | Path, options: RunOptions = RunOptions(), on_stage: StageHook | None = None) -> dict:
     """Run every stage (see module docstring); returns the report dictionary."""
     from characters.character import humanoid
     from control.evaluate import evaluate, replay
@@ -89,7 +96,7 @@ def run_pipeline(video: str | Path, out_dir: str | Path, options: RunOptions = R
 
     video, out = Path(video), Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    stages = Stages(out)
+    stages = Stages(out, on_stage)
     est = out / "estimate"
     character = humanoid()
 

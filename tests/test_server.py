@@ -1,0 +1,130 @@
+"""The web app as a real server process with a real SQLite file and real worker processes."""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import cv2
+import pytest
+import requests
+
+from tests.conftest import ROOT, SHARED_DATA, require_shared, run_cli
+
+VIEW = SHARED_DATA / "multiview" / "pose2sim_single" / "videos" / "cam01.mp4"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    def __init__(self, data, *extra, env=None):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        cmd = [sys.executable, "-m", "app.cli", "serve", "--port", str(self.port), "--data", str(data), "--train-minutes", "0.15", *extra]
+        environment = dict(os.environ, PYTHONPATH=str(ROOT), VIDMIMIC_TRAIN_TIMESTEPS="1024", **(env or {}))
+        self.proc = subprocess.Popen(cmd, cwd=ROOT, env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            try:
+                requests.get(self.url + "/api/jobs", timeout=1, params={"token": "secret"})
+                return
+            except requests.ConnectionError:
+                time.sleep(0.3)
+        raise RuntimeError("server did not start")
+
+    def kill(self, sig=signal.SIGKILL):
+        os.killpg(self.proc.pid, sig)  # the server and its worker processes
+        self.proc.wait(timeout=30)
+
+
+@pytest.fixture
+def clip(tmp_path):
+    """A 1.5 s clip of a real person (small, quick to process)."""
+    cap = cv2.VideoCapture(str(require_shared(VIEW)))
+    path = tmp_path / "walk.mp4"
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), 30, (360, 640))
+    for _ in range(45):
+        ok, frame = cap.read()
+        writer.write(cv2.resize(frame, (360, 640)))
+    writer.release()
+    return path
+
+
+def wait_for(url, status, timeout=240):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        job = requests.get(url, timeout=5).json()
+        if job["status"] in status:
+            return job
+        time.sleep(1)
+    raise AssertionError(f"job still {job['status']} at stage {job['stage']}")
+
+
+def test_upload_follow_download_delete(tmp_path, clip):
+    server = Server(tmp_path / "data")
+    try:
+        bad = requests.post(server.url + "/api/jobs", files={"file": ("movie.mp4", b"definitely not a video")})
+        assert bad.status_code == 415 and "not a video" in bad.json()["error"]
+        with clip.open("rb") as f:
+            created = requests.post(server.url + "/api/jobs", files={"file": ("walk.mp4", f)}, data={"train_minutes": "0.15"})
+        assert created.status_code == 201, created.text
+        job_id = created.json()["id"]
+        events = requests.get(f"{server.url}/api/jobs/{job_id}/events", stream=True, timeout=300)
+        stages = set()
+        for line in events.iter_lines():
+            if line.startswith(b"data: "):
+                import json
+
+                stages.add(json.loads(line[6:])["stage"])
+        assert {"estimate", "train", "done"} <= stages
+        job = requests.get(f"{server.url}/api/jobs/{job_id}").json()
+        assert job["status"] == "done", job["error"]
+        assert "export/sim.bvh" in job["files"] and job["report"]["evaluation"]["episodes"] > 0
+        bvh = requests.get(f"{server.url}/files/{job_id}/export/sim.bvh")
+        assert bvh.status_code == 200 and bvh.text.startswith("HIERARCHY")
+        assert requests.get(f"{server.url}/files/{job_id}/../../jobs.sqlite").status_code == 404
+        page = requests.get(f"{server.url}/jobs/{job_id}")
+        assert page.status_code == 200 and "EventSource" in page.text
+        assert requests.delete(f"{server.url}/api/jobs/{job_id}").status_code == 204
+        assert not (tmp_path / "data" / "jobs" / job_id).exists()
+        assert requests.get(f"{server.url}/api/jobs/{job_id}").status_code == 404
+    finally:
+        server.kill(signal.SIGTERM)
+
+
+def test_kill_9_mid_job_then_resume(tmp_path, clip):
+    data = tmp_path / "data"
+    server = Server(data)
+    with clip.open("rb") as f:
+        job_id = requests.post(server.url + "/api/jobs", files={"file": ("walk.mp4", f)}).json()["id"]
+    deadline = time.time() + 180
+    while requests.get(f"{server.url}/api/jobs/{job_id}").json()["stage"] not in ("train", "replay"):
+        assert time.time() < deadline
+        time.sleep(0.5)
+    server.kill()  # kill -9: no clean shutdown
+    estimate_stamp = (data / "jobs" / job_id / "out" / "estimate" / "motion_smpl.npz").stat().st_mtime
+    server = Server(data)
+    try:
+        job = wait_for(f"{server.url}/api/jobs/{job_id}", ("done", "failed"))
+        assert job["status"] == "done", job["error"]
+        assert (data / "jobs" / job_id / "out" / "estimate" / "motion_smpl.npz").stat().st_mtime == estimate_stamp  # not redone
+    finally:
+        server.kill(signal.SIGTERM)
+
+
+def test_token_required_off_loopback_and_enforced(tmp_path):
+    result = run_cli("serve", "--host", "0.0.0.0", "--data", str(tmp_path / "d"))
+    assert result.returncode == 2 and "--token" in result.stderr
+    server = Server(tmp_path / "data", "--token", "secret")
+    try:
+        assert requests.get(server.url + "/api/jobs").status_code == 401
+        assert requests.get(server.url + "/api/jobs", params={"token": "secret"}).status_code == 200
+        assert requests.get(server.url + "/api/jobs", headers={"Authorization": "Bearer secret"}).status_code == 200
+    finally:
+        server.kill(signal.SIGTERM)
