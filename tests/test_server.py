@@ -128,3 +128,27 @@ def test_token_required_off_loopback_and_enforced(tmp_path):
         assert requests.get(server.url + "/api/jobs", headers={"Authorization": "Bearer secret"}).status_code == 200
     finally:
         server.kill(signal.SIGTERM)
+
+
+def test_real_browser_upload_follow_and_3d_viewer(tmp_path, clip):
+    import json
+    import shutil
+
+    node, browser_driver = shutil.which("node"), ROOT / "app" / "server" / "web" / "node_modules" / "playwright-core"
+    if node is None or not browser_driver.exists() or not os.path.exists(os.environ.get("CHROMIUM", "/usr/bin/chromium")):
+        pytest.fail("browser test needs node, `npm ci --prefix app/server/web` and Debian's chromium (make test installs them)")
+    server = Server(tmp_path / "data")
+    try:
+        shot = tmp_path / "viewer.png"
+        result = subprocess.run([node, str(ROOT / "tests" / "browser" / "upload_and_view.js"), server.url + "/", str(clip), str(shot)],
+                                capture_output=True, text=True, timeout=400)
+        assert result.returncode == 0, result.stderr[-2000:]
+        report = json.loads(result.stdout.strip().splitlines()[-1])
+        assert report["status"] == "done" and report["viewer_frames"] > 20 and report["duration"] > 0
+        assert any(d.endswith("sim.bvh") for d in report["downloads"]) and any(d.endswith("sim.glb") for d in report["downloads"])
+        assert report["metrics_rows"] >= 8 and report["replay_src"].endswith("replay.mp4")
+        assert report["errors"] == []
+        image = cv2.imread(str(shot))
+        assert image is not None and image.std() > 10  # something was drawn, not a flat canvas
+    finally:
+        server.kill(signal.SIGTERM)

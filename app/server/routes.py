@@ -16,11 +16,16 @@ from app.server.uploads import UploadRejected, save_upload
 from app.server.worker import job_files, safe_path
 
 PAGES = Path(__file__).with_name("pages")
+THREE = Path(__file__).with_name("web") / "node_modules" / "three"  # installed from npm by `make`
 
 
 def create_app(settings: Settings) -> FastAPI:
     store = JobStore(settings.db_path)
     app = FastAPI(title="vidmimic")
+    if THREE.exists():
+        from fastapi.staticfiles import StaticFiles
+
+        app.mount("/static/three", StaticFiles(directory=THREE), name="three")
 
     def authorised(request: Request) -> None:
         if not settings.token:
