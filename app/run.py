@@ -38,6 +38,7 @@ class RunOptions:
     max_frames: int | None = None
     evaluation_episodes: int = 10
     seed: int = 0
+    replay_seconds: float | None = None  # default: 10 s for cyclic clips, else the clip's length
 
 
 def _hash(*parts: object) -> str:
@@ -133,12 +134,12 @@ def run_pipeline(video: str | Path, out_dir: str | Path, options: RunOptions = R
     policy = train_dir / "policy.zip"
 
     def run_replay() -> None:
-        simulated, reference, _ = replay(policy, progress=ProgressBar("simulate"))
+        simulated, reference, _ = replay(policy, seconds=options.replay_seconds, progress=ProgressBar("simulate"))
         write_deepmimic(out / "sim_motion.txt", simulated)
         shown = [(simulated, (0.95, 0.55, 0.2, 1.0)), (reference, (0.55, 0.75, 1.0, 0.4))]
         render_motions(shown, out / "replay.mp4", RenderOptions(), seconds=simulated.duration, progress=ProgressBar("render"))
 
-    stages.run("replay", _hash(policy), [out / "replay.mp4", out / "sim_motion.txt"], run_replay)
+    stages.run("replay", _hash(policy, options.replay_seconds), [out / "replay.mp4", out / "sim_motion.txt"], run_replay)
 
     def run_evaluation() -> None:
         result = evaluate(policy, episodes=options.evaluation_episodes, seconds=min(10.0, read_deepmimic(out / "motion.txt", character).duration), seed=options.seed)

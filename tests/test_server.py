@@ -89,6 +89,10 @@ def test_upload_follow_download_delete(tmp_path, clip):
         bvh = requests.get(f"{server.url}/files/{job_id}/export/sim.bvh")
         assert bvh.status_code == 200 and bvh.text.startswith("HIERARCHY")
         assert requests.get(f"{server.url}/files/{job_id}/../../jobs.sqlite").status_code == 404
+        again = requests.post(f"{server.url}/api/jobs/{job_id}/replay", data={"seconds": "0.5"})
+        assert again.status_code == 200
+        job = wait_for(f"{server.url}/api/jobs/{job_id}", ("done", "failed"))
+        assert job["status"] == "done" and job["replay_seconds"] == 0.5
         page = requests.get(f"{server.url}/jobs/{job_id}")
         assert page.status_code == 200 and "EventSource" in page.text
         assert requests.delete(f"{server.url}/api/jobs/{job_id}").status_code == 204

@@ -105,6 +105,17 @@ def create_app(settings: Settings) -> FastAPI:
         store.update(job_id, status="queued", train_minutes=job["train_minutes"] + minutes, error="")
         return {"id": job_id, "train_minutes": job["train_minutes"] + minutes}
 
+    @app.post("/api/jobs/{job_id}/replay", dependencies=[Depends(authorised)])
+    def replay_again(job_id: str, seconds: float = Form(...)) -> dict:
+        job = job_or_404(job_id)
+        if job["status"] != "done":
+            raise HTTPException(409, "replay needs a finished job")
+        if not 0 < seconds <= 120:
+            raise HTTPException(422, "seconds must be in (0, 120]")
+        # A new length changes the replay stage's key: only replay, evaluation and export run again.
+        store.update(job_id, status="queued", replay_seconds=seconds)
+        return {"id": job_id, "replay_seconds": seconds}
+
     @app.delete("/api/jobs/{job_id}", status_code=204, dependencies=[Depends(authorised)])
     def delete_job(job_id: str) -> None:
         job = job_or_404(job_id)

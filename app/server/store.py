@@ -17,6 +17,7 @@ CREATE TABLE IF NOT EXISTS jobs (
     stage_index INTEGER NOT NULL DEFAULT 0,
     stage_count INTEGER NOT NULL DEFAULT 0,
     train_minutes REAL NOT NULL,
+    replay_seconds REAL,
     error TEXT NOT NULL DEFAULT '',
     created REAL NOT NULL,
     updated REAL NOT NULL
