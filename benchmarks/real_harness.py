@@ -26,7 +26,7 @@ import numpy as np
 
 from pose_estimation.estimate import ESTIMATORS, run_front_end
 from pose_estimation.keypoints import COCO17_MIRROR
-from pose_estimation.landmarks_ik import CAMERA_TO_WORLD, MP, landmarks_to_smpl
+from pose_estimation.landmarks_ik import CAMERA_TO_WORLD, MP, landmarks_from_joints, landmarks_to_smpl
 from pose_estimation.multiview import mpjpe, pa_mpjpe, read_qualisys, triangulate
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "multiview" / "pose2sim_single"
@@ -104,7 +104,6 @@ def real_views(data: Path, frames: int | None) -> dict:
 def synthetic_check(seed: int = 0) -> dict:
     """IK baseline on a held-out mocap clip seen by a known camera, with detector-like noise."""
     from retargeting.bvh_import import bvh_to_smpl
-    from retargeting.smpl import SMPL_JOINTS
 
     smpl = bvh_to_smpl(MOCAP).resample(30.0)
     joints = smpl.joint_positions()
@@ -113,13 +112,7 @@ def synthetic_check(seed: int = 0) -> dict:
     # Camera 4 m in front of the clip's mean position, level, looking at it (world -Z is its forward).
     centre = hip_mid.mean(axis=0)
     cam_world = (joints - centre + np.array([0.0, 0.0, -4.0])) @ CAMERA_TO_WORLD.T  # camera axes
-    j = {n: i for i, n in enumerate(SMPL_JOINTS)}
-    landmarks = np.zeros((len(joints), 33, 3))
-    for side in ("left", "right"):
-        for mp_name, smpl_name in (("shoulder", "shoulder"), ("elbow", "elbow"), ("wrist", "wrist"), ("hip", "hip"), ("knee", "knee"), ("ankle", "ankle"), ("foot_index", "foot")):
-            landmarks[:, MP[f"{side}_{mp_name}"]] = cam_world[:, j[f"{side}_{smpl_name}"]]
-        other = "right" if side == "left" else "left"
-        landmarks[:, MP[f"{side}_ear"]] = cam_world[:, j["head"]] + 0.23 * (cam_world[:, j[f"{side}_shoulder"]] - cam_world[:, j[f"{other}_shoulder"]])
+    landmarks = landmarks_from_joints(cam_world)
     size = (1080, 1920)
     focal = float(max(size))
     depth = np.where(landmarks[..., 2:3] > 0, landmarks[..., 2:3], 1.0)  # unused landmarks are zero

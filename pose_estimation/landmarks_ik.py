@@ -44,6 +44,24 @@ LIMBS = [
 CAMERA_TO_WORLD = np.diag([1.0, -1.0, -1.0])  # x right, y down, z away  ->  x right, y up, z towards the camera
 
 
+def landmarks_from_joints(joints: np.ndarray) -> np.ndarray:
+    """MediaPipe-like landmarks ``(T, 33, 3)`` placed on SMPL joints ``(T, 24, 3)`` (same frame).
+
+    The body joints map one to one; ears sit beside the head joint along the shoulder line.
+    Landmarks MediaPipe has but SMPL lacks (face, fingers, heels) are left at zero. Used to
+    check the IK on mocap with known truth.
+    """
+    from retargeting.smpl import SMPL_JOINTS
+
+    j = {n: joints[:, i] for i, n in enumerate(SMPL_JOINTS)}
+    out = np.zeros((joints.shape[0], 33, 3))
+    for side, other in (("left", "right"), ("right", "left")):
+        for mp_name, smpl_name in (("shoulder", "shoulder"), ("elbow", "elbow"), ("wrist", "wrist"), ("hip", "hip"), ("knee", "knee"), ("ankle", "ankle"), ("foot_index", "foot")):
+            out[:, MP[f"{side}_{mp_name}"]] = j[f"{side}_{smpl_name}"]
+        out[:, MP[f"{side}_ear"]] = j["head"] + 0.23 * (j[f"{side}_shoulder"] - j[f"{other}_shoulder"])
+    return out
+
+
 def fill_gaps(values: np.ndarray, present: np.ndarray) -> np.ndarray:
     """Linearly interpolate ``values (T, ...)`` over frames where ``present`` is False (hold at the ends)."""
     if present.all():

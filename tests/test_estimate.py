@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from characters import rotations as rot
-from pose_estimation.landmarks_ik import CAMERA_TO_WORLD, MP, fit_rotations, solve_translation
+from pose_estimation.landmarks_ik import fit_rotations, landmarks_from_joints, solve_translation
 from retargeting.deepmimic_file import read_deepmimic
 from retargeting.smpl_character import character_to_smpl
 from tests.conftest import SHARED_DATA, WALK, require_shared, run_cli
@@ -15,23 +15,10 @@ from tests.conftest import SHARED_DATA, WALK, require_shared, run_cli
 POSE2SIM_CAM1 = SHARED_DATA / "multiview" / "pose2sim_single" / "videos" / "cam01.mp4"
 
 
-def landmarks_from_smpl(joints: np.ndarray) -> np.ndarray:
-    """MediaPipe-like world landmarks ``(T, 33, 3)`` placed on SMPL joints (Y up)."""
-    from retargeting.smpl import SMPL_JOINTS
-
-    j = {n: joints[:, i] for i, n in enumerate(SMPL_JOINTS)}
-    out = np.zeros((joints.shape[0], 33, 3))
-    for side in ("left", "right"):
-        for mp_name, smpl_name in (("shoulder", "shoulder"), ("elbow", "elbow"), ("wrist", "wrist"), ("hip", "hip"), ("knee", "knee"), ("ankle", "ankle"), ("foot_index", "foot")):
-            out[:, MP[f"{side}_{mp_name}"]] = j[f"{side}_{smpl_name}"]
-        out[:, MP[f"{side}_ear"]] = j["head"] + 0.08 * (j[f"{side}_shoulder"] - j[f"{'right' if side == 'left' else 'left'}_shoulder"]) / 0.35
-    return out
-
-
 def test_ik_recovers_limb_directions(character):
     smpl = character_to_smpl(read_deepmimic(WALK, character))
     joints = smpl.joint_positions()
-    fitted = fit_rotations(landmarks_from_smpl(joints))
+    fitted = fit_rotations(landmarks_from_joints(joints))
     from retargeting.smpl import SMPL_JOINTS, SmplMotion, smpl_skeleton
 
     skeleton = smpl_skeleton()
