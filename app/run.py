@@ -6,10 +6,10 @@ and whose outputs exist; training resumes from its checkpoint when asked for mor
 
 Layout of ``OUT/``::
 
-    estimate/       keypoints.npz, flow.npz, motion_smpl.npz, overlay.mp4, side_view.mp4
+    estimate/       keypoints.npz, flow.npz, motion_smpl.npz, overlay.webm, side_view.webm
     motion.txt      the reference on the character (DeepMimic format)
     train/          the training run (policy.zip, checkpoint.zip, progress.csv, tb/ ...)
-    replay.mp4      simulated character (orange) with the reference as a ghost
+    replay.webm     simulated character (orange) with the reference as a ghost
     sim_motion.txt  the simulated motion
     evaluation.json vidmimic evaluate's figures
     export/         sim.bvh, sim.glb, sim_smpl.npz, reference.bvh, reference.glb
@@ -102,7 +102,7 @@ def run_pipeline(video: str | Path, out_dir: str | Path, options: RunOptions = R
     character = humanoid()
 
     stages.run(
-        "estimate", _hash(video, options.estimator, options.max_frames), [est / "motion_smpl.npz", est / "overlay.mp4"],
+        "estimate", _hash(video, options.estimator, options.max_frames), [est / "motion_smpl.npz", est / "overlay.webm"],
         lambda: estimate(video, est, options.estimator, max_frames=options.max_frames, progress=ProgressBar),
     )
 
@@ -137,9 +137,9 @@ def run_pipeline(video: str | Path, out_dir: str | Path, options: RunOptions = R
         simulated, reference, _ = replay(policy, seconds=options.replay_seconds, progress=ProgressBar("simulate"))
         write_deepmimic(out / "sim_motion.txt", simulated)
         shown = [(simulated, (0.95, 0.55, 0.2, 1.0)), (reference, (0.55, 0.75, 1.0, 0.4))]
-        render_motions(shown, out / "replay.mp4", RenderOptions(), seconds=simulated.duration, progress=ProgressBar("render"))
+        render_motions(shown, out / "replay.webm", RenderOptions(), seconds=simulated.duration, progress=ProgressBar("render"))
 
-    stages.run("replay", _hash(policy, options.replay_seconds), [out / "replay.mp4", out / "sim_motion.txt"], run_replay)
+    stages.run("replay", _hash(policy, options.replay_seconds), [out / "replay.webm", out / "sim_motion.txt"], run_replay)
 
     def run_evaluation() -> None:
         result = evaluate(policy, episodes=options.evaluation_episodes, seconds=min(10.0, read_deepmimic(out / "motion.txt", character).duration), seed=options.seed)
@@ -200,10 +200,9 @@ def _report_html(report: dict) -> str:
     return f"""<!doctype html><html><head><meta charset="utf-8"><title>vidmimic report</title>
 <style>body{{font-family:sans-serif;max-width:1000px;margin:2em auto}} video{{max-width:48%}} td{{padding:2px 10px}}</style></head><body>
 <h1>vidmimic: {html.escape(Path(report['video']).name)}</h1>
-<h2>Video and estimate</h2><video src="estimate/overlay.mp4" controls loop></video> <video src="estimate/side_view.mp4" controls loop></video>
-<h2>Simulated character</h2><p>Orange: the physically simulated character; light blue: the reference.</p><video src="replay.mp4" controls loop></video>
+<h2>Video and estimate</h2><video src="estimate/overlay.webm" controls loop></video> <video src="estimate/side_view.webm" controls loop></video>
+<h2>Simulated character</h2><p>Orange: the physically simulated character; light blue: the reference.</p><video src="replay.webm" controls loop></video>
 <h2>Training</h2><p>Mean episode return per PPO iteration</p>{_svg_curve(report['training_curve'], 'episode_return')}
 <h2>Evaluation</h2><table>{rows}</table>
-<h2>Downloads</h2><ul>{links}</ul>
-<p>Videos are MPEG-4 Part 2; if your browser does not play them, download them.</p></body></html>
+<h2>Downloads</h2><ul>{links}</ul></body></html>
 """

@@ -11,6 +11,7 @@ import numpy as np
 
 from characters.bullet_body import BulletBody, connect
 from characters.errors import atomic_output
+from characters.video_out import open_writer
 from retargeting.character_motion import CharacterMotion
 
 Progress = Callable[[int, int], None]
@@ -70,7 +71,7 @@ def render_motions(
         with atomic_output(out_path) as tmp:
             writer = None
             if frames > 1:
-                writer = cv2.VideoWriter(str(tmp), cv2.VideoWriter_fourcc(*"mp4v"), options.fps, (options.width, options.height))
+                writer = open_writer(tmp, options.fps, (options.width, options.height))
             for f in range(frames):
                 for body, (root_pos, root_rot, joint_rot) in zip(bodies, samples):
                     body.set_pose(root_pos[f], root_rot[f], joint_rot[f])

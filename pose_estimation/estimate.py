@@ -4,8 +4,8 @@ Outputs in ``OUT/``:
     ``keypoints.npz``  COCO-17 keypoints, confidence, person box, occlusion flag, times (see keypoints.py)
     ``flow.npz``       ``flow (T, 32, 32, 2)`` float16 crop flow (crop widths per frame), ``times``
     ``motion_smpl.npz`` AMASS-style SMPL motion (Z up, as AMASS)
-    ``overlay.mp4``    the video with the 2D keypoints (green) and the projected 3D skeleton (orange)
-    ``side_view.mp4``  the estimated 3D skeleton seen from the side
+    ``overlay.webm``   the video with the 2D keypoints (green) and the projected 3D skeleton (orange)
+    ``side_view.webm`` the estimated 3D skeleton seen from the side
 
 Estimators are registered by name in ``ESTIMATORS``; ``mediapipe_ik`` (MediaPipe world
 landmarks + inverse kinematics) is the baseline and the default.
@@ -22,6 +22,7 @@ import cv2
 import numpy as np
 
 from characters.errors import atomic_output, input_error
+from characters.video_out import open_writer
 from pose_estimation.flow import CropFlow, FlowOptions
 from pose_estimation.keypoints import FROM_MEDIAPIPE33, Keypoints2D, write_keypoints
 from pose_estimation.landmarks_ik import CAMERA_TO_WORLD, landmarks_to_smpl
@@ -32,6 +33,7 @@ from retargeting.amass_file import write_amass
 from retargeting.smpl import SmplMotion
 
 Progress = Callable[[int, int], None]
+OVERLAY_LONG_SIDE = 640  # px: browser-playable VP8 costs time per pixel
 BOX_SMOOTHING = 0.6  # weight of the previous box in the person box's exponential smoothing
 ProgressFactory = Callable[[str], Progress | None]
 
@@ -138,10 +140,10 @@ def write_overlay(video: Path, out: Path, front: FrontEnd, joints: np.ndarray, m
     """The video with 2D keypoints (green) and the projected SMPL joints (orange)."""
     kp = front.keypoints
     projected = project(joints, kp.image_size)
-    scale = min(1.0, 960 / max(kp.image_size))
+    scale = min(1.0, OVERLAY_LONG_SIDE / max(kp.image_size))
     size = (int(kp.image_size[0] * scale), int(kp.image_size[1] * scale))
     with atomic_output(out) as tmp:
-        writer = cv2.VideoWriter(str(tmp), cv2.VideoWriter_fourcc(*"mp4v"), front.fps, size)
+        writer = open_writer(tmp, front.fps, size)
         for i, (_, frame) in enumerate(frames(video, max_frames)):
             img = cv2.resize(frame, size, interpolation=cv2.INTER_AREA)
             for a, b in SMPL_BONES:
@@ -163,7 +165,7 @@ def write_side_view(out: Path, joints: np.ndarray, fps: float, size: int = 480) 
     rel = joints - centre
     floor = rel[..., 1].min()
     with atomic_output(out) as tmp:
-        writer = cv2.VideoWriter(str(tmp), cv2.VideoWriter_fourcc(*"mp4v"), fps, (size, size))
+        writer = open_writer(tmp, fps, (size, size))
         px_per_m = size / 2.4
         for f in range(len(joints)):
             img = np.full((size, size, 3), 245, np.uint8)
@@ -202,8 +204,8 @@ def estimate(
     estimator_seconds = time.perf_counter() - tick
     write_amass(out / "motion_smpl.npz", motion)
     joints = motion.joint_positions()
-    write_overlay(video, out / "overlay.mp4", front, joints, max_frames, bar("overlay"))
-    write_side_view(out / "side_view.mp4", joints, front.fps)
+    write_overlay(video, out / "overlay.webm", front, joints, max_frames, bar("overlay"))
+    write_side_view(out / "side_view.webm", joints, front.fps)
     return {
         "frames": front.keypoints.num_frames,
         "fps": front.fps,

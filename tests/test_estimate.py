@@ -56,7 +56,7 @@ def test_estimate_on_a_real_video(tmp_path):
         assert f["flow"].shape == (20, 32, 32, 2)
     with np.load(out / "motion_smpl.npz") as m:
         assert m["poses"].shape == (20, 72) and float(m["mocap_framerate"]) == pytest.approx(60, rel=0.01)
-    for name in ("overlay.mp4", "side_view.mp4"):
+    for name in ("overlay.webm", "side_view.webm"):
         assert (out / name).stat().st_size > 1000
     # the estimate retargets onto the character
     assert run_cli("convert", str(out / "motion_smpl.npz"), str(tmp_path / "m.txt")).returncode == 0

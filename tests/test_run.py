@@ -13,12 +13,12 @@ def test_run_end_to_end_then_skip_finished_stages(tmp_path):
     out = tmp_path / "out"
     first = run_cli("run", str(video), "-o", str(out), *ARGS)
     assert first.returncode == 0, first.stderr[-3000:]
-    for name in ("estimate/motion_smpl.npz", "estimate/overlay.mp4", "motion.txt", "train/policy.zip", "replay.mp4", "sim_motion.txt",
+    for name in ("estimate/motion_smpl.npz", "estimate/overlay.webm", "motion.txt", "train/policy.zip", "replay.webm", "sim_motion.txt",
                  "evaluation.json", "export/sim.bvh", "export/sim.glb", "export/sim_smpl.npz", "report.html", "report.json"):
         assert (out / name).exists(), name
     report = json.loads((out / "report.json").read_text())
     assert report["evaluation"]["episodes"] == 10 and report["training_curve"]
-    assert 'src="replay.mp4"' in (out / "report.html").read_text()
+    assert 'src="replay.webm"' in (out / "report.html").read_text()
     stamp = (out / "train" / "policy.zip").stat().st_mtime
     second = run_cli("run", str(video), "-o", str(out), *ARGS)
     assert second.returncode == 0, second.stderr[-3000:]

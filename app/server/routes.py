@@ -130,7 +130,7 @@ def create_app(settings: Settings) -> FastAPI:
         path = safe_path(settings, job_id, relative)
         if path is None:
             raise HTTPException(404, f"no file {relative}")
-        return FileResponse(path, filename=path.name if path.suffix not in (".mp4", ".html", ".json") else None)
+        return FileResponse(path, filename=path.name if path.suffix not in (".webm", ".mp4", ".html", ".json") else None)
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> JSONResponse:

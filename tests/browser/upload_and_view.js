@@ -27,6 +27,9 @@ const { chromium } = require(path.join(__dirname, '..', '..', 'app', 'server', '
     result.downloads = await page.$$eval('a.download', (links) => links.map((a) => a.textContent));
     result.metrics_rows = await page.$$eval('#metrics tr', (rows) => rows.length);
     result.replay_src = await page.getAttribute('#replay', 'src');
+    // the browser decodes the videos (VP8 WebM): their size is known once metadata loaded
+    await page.waitForFunction(() => ['overlay', 'side', 'replay'].every((id) => document.getElementById(id).videoWidth > 0), null, { timeout: 30000 });
+    result.videos_playable = true;
     await page.locator('#viewer').screenshot({ path: screenshot });
     result.errors = errors.concat(await page.textContent('#error') ? [await page.textContent('#error')] : []);
   } finally {
