@@ -1,8 +1,10 @@
-"""``vidmimic demo``: the most complete path that exists today, on data shipped with the dependencies.
+"""``vidmimic demo``: the most complete path that exists today, on data shipped with the project.
 
 DeepMimic's walk clip (inside the pybullet wheel) -> SMPL (AMASS npz) -> back onto the
 character with cleanup -> DeepMimic txt, BVH, GLB -> a rendered preview with the reference
-(blue) beside the retargeted motion (orange), and the round-trip figures as JSON.
+(blue) beside the retargeted motion (orange); then the project's walk policy
+(``policies/humanoid3d_walk``, made by ``vidmimic train``) simulated in PyBullet and rendered with
+the reference as a ghost, and evaluated. Figures go to ``summary.json``.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from retargeting.roundtrip import roundtrip_errors
 from retargeting.smpl_character import character_to_smpl, smpl_to_character
 
 DEFAULT_CLIP = Path(pybullet_data.getDataPath()) / "data" / "motions" / "humanoid3d_walk.txt"
+WALK_POLICY = Path(__file__).resolve().parents[1] / "policies" / "humanoid3d_walk" / "policy.zip"
 
 
 def run_demo(out_dir: str | Path, clip: str | Path = DEFAULT_CLIP, seconds: float = 4.0) -> dict:
@@ -62,5 +65,15 @@ def run_demo(out_dir: str | Path, clip: str | Path = DEFAULT_CLIP, seconds: floa
         },
         "files": sorted(p.name for p in out.iterdir() if not p.name.startswith(".")),
     }
+    if WALK_POLICY.exists():
+        from control.evaluate import evaluate, replay
+        from retargeting.deepmimic_file import write_deepmimic as write_txt
+
+        simulated, ghost, info = replay(WALK_POLICY, seconds=seconds, progress=ProgressBar("simulate"))
+        write_txt(out / "sim_motion.txt", simulated)
+        shown = [(simulated, (0.95, 0.55, 0.2, 1.0)), (ghost, (0.55, 0.75, 1.0, 0.4))]
+        render_motions(shown, out / "replay.webm", RenderOptions(), seconds=simulated.duration, progress=ProgressBar("render"))
+        summary["walk_policy"] = {"policy": str(WALK_POLICY), "replay": info, "evaluation": evaluate(WALK_POLICY, episodes=5, seconds=seconds)}
+        summary["files"] = sorted(p.name for p in out.iterdir() if not p.name.startswith("."))
     (out / "summary.json").write_text(json.dumps(summary, indent=1) + "\n")
     return summary

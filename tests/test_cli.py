@@ -54,3 +54,7 @@ def test_demo_writes_every_artifact(tmp_path):
         assert name in summary["files"]
     assert summary["roundtrip"]["mean_geodesic_deg"] < 2.0
     assert summary["retargeted"]["lowest_foot_m"] > -0.01
+    from app.demo import WALK_POLICY
+
+    if WALK_POLICY.exists():  # the shipped policy is simulated, rendered and evaluated too
+        assert "replay.webm" in summary["files"] and summary["walk_policy"]["evaluation"]["episodes"] == 5
