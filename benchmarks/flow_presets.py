@@ -26,7 +26,7 @@ SIZE = 128
 
 def pairs(video: Path, count: int = 30, seed: int = 0):
     rng = np.random.default_rng(seed)
-    for i, (_, frame) in enumerate(frames(video, max_frames=count)):
+    for _, frame in frames(video, max_frames=count):
         h, w = frame.shape[:2]
         box = np.array([w * 0.25, h * 0.2, w * 0.75, h * 0.2 + w * 0.5])
         first = crop(frame, box, SIZE)

@@ -85,7 +85,7 @@ def real_views(data: Path, frames: int | None) -> dict:
     truth12 = truth[:, COCO12]
     for name, estimator in ESTIMATORS.items():
         per_view = {}
-        for c, (cam, front) in enumerate(zip(cameras, fronts)):
+        for cam, front in zip(cameras, fronts):
             joints = estimator(front).joint_positions()[:n, SMPL12]
             in_camera = (truth12 @ cam.R.T + cam.t) @ CAMERA_TO_WORLD.T  # the estimate's frame
             ok = ~np.isnan(in_camera).any(axis=(1, 2))

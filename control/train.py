@@ -18,7 +18,6 @@ Only rank 0 writes. A policy zip is self-contained: besides SB3's own entries it
 from __future__ import annotations
 
 import csv
-import io
 import json
 import pickle
 import signal

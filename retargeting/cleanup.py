@@ -12,7 +12,6 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from characters import rotations as rot
-from characters.character import Character
 from retargeting.character_motion import CharacterMotion
 
 

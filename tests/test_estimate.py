@@ -6,7 +6,6 @@ import cv2
 import numpy as np
 import pytest
 
-from characters import rotations as rot
 from pose_estimation.landmarks_ik import fit_rotations, landmarks_from_joints, solve_translation
 from retargeting.deepmimic_file import read_deepmimic
 from retargeting.smpl_character import character_to_smpl
