@@ -54,6 +54,9 @@ def _train(args: argparse.Namespace) -> int:
         timesteps=args.timesteps, minutes=args.minutes, seed=args.seed,
         envs=args.envs or max(defaults.envs, mpi.size()), n_steps=args.n_steps or defaults.n_steps,
         checkpoint_minutes=args.checkpoint_minutes,
+        learning_rate=args.learning_rate or defaults.learning_rate,
+        log_std_init=defaults.log_std_init if args.log_std_init is None else args.log_std_init,
+        gamma=args.gamma or defaults.gamma,
     )
     train(args.motion, args.output, config, EnvConfig(), resume=args.resume)
     return 0
@@ -215,6 +218,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--envs", type=int, help="environments in total over all ranks (default 8)")
     p.add_argument("--n-steps", type=int, help="steps per environment per PPO iteration (default 512)")
     p.add_argument("--checkpoint-minutes", type=float, default=5.0)
+    p.add_argument("--learning-rate", type=float, help="PPO step size (default 1e-4)")
+    p.add_argument("--log-std-init", type=float, help="initial log std of the policy, in action units (default -1.6)")
+    p.add_argument("--gamma", type=float, help="discount (default 0.95)")
     p.set_defaults(func=_train)
 
     p = sub.add_parser("evaluate", help="score a trained policy: falls, tracking errors, reward")
