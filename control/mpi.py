@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from collections.abc import Callable, Sequence
@@ -51,10 +52,21 @@ def mpiexec_path() -> str:
 
 
 def relaunch_under_mpiexec(workers: int, argv: Sequence[str]) -> int:
-    """Run ``python -m app.cli ARGV`` as ``workers`` MPI ranks and wait; returns the exit code."""
+    """Run ``python -m app.cli ARGV`` as ``workers`` MPI ranks and wait; returns the exit code.
+
+    SIGINT/SIGTERM are passed on to ``mpiexec`` (which forwards them to the ranks), so stopping
+    this process stops training cleanly: rank 0 saves the policy before everything exits.
+    """
     cmd = [mpiexec_path(), "-n", str(workers), sys.executable, "-m", "app.cli", *argv]
     env = dict(os.environ, VIDMIMIC_MPI_CHILD="1")
-    return subprocess.call(cmd, env=env)
+    child = subprocess.Popen(cmd, env=env)
+    forward = lambda signum, frame: child.send_signal(signum)  # noqa: E731
+    previous = {s: signal.signal(s, forward) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        return child.wait()
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
 
 
 class _LocalEnvs:
@@ -92,6 +104,10 @@ def split(total: int, parts: int) -> list[list[int]]:
 def worker_loop(make_env: Callable[[int], gym.Env], envs_total: int) -> None:
     """Body of ranks > 0: serve scatter/gather commands from rank 0 until told to close."""
     c = comm()
+    # A stop signal is rank 0's to act on (it saves the policy, then tells us to close);
+    # dying here first would leave rank 0 waiting in the middle of a rollout.
+    for s in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(s, signal.SIG_IGN)
     local = _LocalEnvs(make_env, split(envs_total, c.Get_size())[c.Get_rank()])
     while True:
         command, payload = c.scatter(None, root=0)

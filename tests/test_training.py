@@ -101,3 +101,23 @@ def test_replay_of_a_non_policy_is_a_clear_error(tmp_path):
     bogus.write_text("not a zip")
     result = run_cli("replay", str(bogus), "-o", str(tmp_path / "x.mp4"))
     assert result.returncode == 2 and "not a vidmimic policy" in result.stderr
+
+
+def test_stopping_a_multi_rank_run_leaves_a_policy(tmp_path):
+    import os
+    import signal
+    import time
+
+    run = tmp_path / "stopped"
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    proc = subprocess.Popen([sys.executable, "-m", "app.cli", "train", str(WALK), "-o", str(run), "--workers", "2", "--timesteps", "10000000", *TINY],
+                            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+    deadline = time.time() + 120
+    while not ((run / "progress.csv").exists() and len(rows(run)) >= 2):
+        assert time.time() < deadline and proc.poll() is None, proc.stderr.read().decode()[-2000:] if proc.poll() is not None else "no progress"
+        time.sleep(0.5)
+    os.killpg(proc.pid, signal.SIGTERM)  # like Ctrl-C or a scheduler ending the job: every process gets it
+    assert proc.wait(timeout=120) == 0
+    assert (run / "policy.zip").exists()
+    with zipfile.ZipFile(run / "policy.zip") as z:
+        assert "vidmimic/normalization.pkl" in z.namelist()
