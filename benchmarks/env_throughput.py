@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 import pybullet_data
 
+from characters.bullet_body import quiet_stdout
 from control.imitation_env import EnvConfig, ImitationEnv
 
 WALK = Path(pybullet_data.getDataPath()) / "data" / "motions" / "humanoid3d_walk.txt"
@@ -51,8 +52,9 @@ class PortRunner:
         parser = ArgParser()
         data = Path(pybullet_data.getDataPath())
         parser.load_args(["--motion_file", str(clip.relative_to(data)) if clip.is_relative_to(data) else str(clip)])
-        self.env = module.PyBulletDeepMimicEnv(parser, False, time_step=1.0 / 240, init_strategy=module.InitializationStrategy.RANDOM)
-        self.env.reset()
+        with quiet_stdout():  # the port prints its set-up to stdout
+            self.env = module.PyBulletDeepMimicEnv(parser, False, time_step=1.0 / 240, init_strategy=module.InitializationStrategy.RANDOM)
+            self.env.reset()
         self.rng = np.random.default_rng(seed)
         offset = np.array(self.env.build_action_offset(-1))
         scale = np.array(self.env.build_action_scale(-1))
@@ -67,7 +69,8 @@ class PortRunner:
             env.update(1.0 / 240)
         env.record_state(-1)
         if env.is_episode_end():
-            env.reset()
+            with quiet_stdout():
+                env.reset()
 
 
 class OursRunner:

@@ -6,6 +6,10 @@ PyBullet joints itself. World is Y up (see ``characters.rotations``).
 
 from __future__ import annotations
 
+import contextlib
+import os
+import sys
+
 import numpy as np
 import pybullet
 import pybullet_data
@@ -18,12 +22,28 @@ from characters.character import Character
 Z_UP_TO_Y_UP = tuple(rot.about_axis(np.array([1.0, 0.0, 0.0]), -np.pi / 2))
 
 
+@contextlib.contextmanager
+def quiet_stdout():
+    """Silence PyBullet's C-level prints (``argv[0]=``, URDF warnings) that would corrupt JSON output."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 1)
+    try:
+        yield
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+        os.close(devnull)
+
+
 def connect(gui: bool = False) -> BulletClient:
     """A new PyBullet client (DIRECT unless ``gui``) with Y-up gravity and a ground plane at y = 0."""
-    client = BulletClient(connection_mode=pybullet.GUI if gui else pybullet.DIRECT)
-    client.setAdditionalSearchPath(pybullet_data.getDataPath())
-    client.setGravity(0, -9.8, 0)
-    client.loadURDF("plane_implicit.urdf", [0, 0, 0], Z_UP_TO_Y_UP, useMaximalCoordinates=True)
+    with quiet_stdout():
+        client = BulletClient(connection_mode=pybullet.GUI if gui else pybullet.DIRECT)
+        client.setAdditionalSearchPath(pybullet_data.getDataPath())
+        client.setGravity(0, -9.8, 0)
+        client.loadURDF("plane_implicit.urdf", [0, 0, 0], Z_UP_TO_Y_UP, useMaximalCoordinates=True)
     return client
 
 
@@ -34,7 +54,8 @@ class BulletBody:
         self.client = client
         self.character = character
         flags = client.URDF_MAINTAIN_LINK_ORDER | (client.URDF_USE_SELF_COLLISION if self_collision else 0)
-        self.id = client.loadURDF(str(character.urdf_path), [0, 0, 0], globalScaling=character.scale, useFixedBase=fixed_base, flags=flags)
+        with quiet_stdout():
+            self.id = client.loadURDF(str(character.urdf_path), [0, 0, 0], globalScaling=character.scale, useFixedBase=fixed_base, flags=flags)
         # PyBullet link index of each character body (body 0 is the root).
         self.links = np.arange(character.num_bodies) + character.urdf_root_link
         self.motion_links = [int(self.links[b]) for b in character.motion_joints]

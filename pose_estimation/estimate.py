@@ -33,7 +33,7 @@ from retargeting.amass_file import write_amass
 from retargeting.smpl import SmplMotion
 
 Progress = Callable[[int, int], None]
-OVERLAY_LONG_SIDE = 640  # px: browser-playable VP8 costs time per pixel
+OVERLAY_LONG_SIDE = 480  # px: browser-playable VP8 costs time per pixel
 BOX_SMOOTHING = 0.6  # weight of the previous box in the person box's exponential smoothing
 ProgressFactory = Callable[[str], Progress | None]
 
@@ -159,7 +159,7 @@ def write_overlay(video: Path, out: Path, front: FrontEnd, joints: np.ndarray, m
         writer.release()
 
 
-def write_side_view(out: Path, joints: np.ndarray, fps: float, size: int = 480) -> None:
+def write_side_view(out: Path, joints: np.ndarray, fps: float, size: int = 360) -> None:
     """The 3D joints seen from the person's right side (world +X looking towards -X), ground at the feet."""
     centre = joints[:, 0:1, :]
     rel = joints - centre
@@ -203,7 +203,7 @@ def estimate(
     motion = ESTIMATORS[estimator](front)
     estimator_seconds = time.perf_counter() - tick
     write_amass(out / "motion_smpl.npz", motion)
-    joints = motion.joint_positions()
+    joints, _ = motion.skeleton.forward_kinematics(motion.pelvis_positions, motion.local_rotations)  # numpy FK: no torch start-up
     write_overlay(video, out / "overlay.webm", front, joints, max_frames, bar("overlay"))
     write_side_view(out / "side_view.webm", joints, front.fps)
     return {
