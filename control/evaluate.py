@@ -12,7 +12,7 @@ import numpy as np
 from characters import rotations as rot
 from characters.character import humanoid
 from control.imitation_env import EnvConfig, ImitationEnv
-from control.train import _config_from_json, load_extras
+from control.train import config_from_json, load_extras
 from retargeting.character_motion import CharacterMotion
 from retargeting.deepmimic_file import read_deepmimic
 
@@ -39,7 +39,7 @@ def load_policy(path: str | Path) -> LoadedPolicy:
     from characters.errors import input_error
 
     normalization, motion_text, config = load_extras(path)
-    _, env_config = _config_from_json(config)
+    _, env_config = config_from_json(config)
     with tempfile.TemporaryDirectory() as tmp:
         motion_path = Path(tmp) / "motion.txt"
         motion_path.write_text(motion_text)

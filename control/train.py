@@ -67,7 +67,7 @@ class TrainConfig:
     torch_threads: int = 1
 
 
-def _config_from_json(data: dict) -> tuple[TrainConfig, EnvConfig]:
+def config_from_json(data: dict) -> tuple[TrainConfig, EnvConfig]:
     train = TrainConfig(**{k: (tuple(v) if k == "net_arch" else v) for k, v in data["train"].items()})
     env_data = dict(data["env"])
     env_data["reward"] = RewardSpec(**env_data["reward"])
@@ -198,7 +198,7 @@ def train(motion_path: str | Path, run_dir: str | Path, config: TrainConfig = Tr
                 from characters.errors import input_error
 
                 raise input_error(run_dir, "nothing to resume: no checkpoint.zip")
-            stored, env_config = _config_from_json(json.loads(config_file.read_text()))
+            stored, env_config = config_from_json(json.loads(config_file.read_text()))
             # The run's learning settings are kept; the budget is the one asked for now.
             config = replace(stored, timesteps=config.timesteps, minutes=config.minutes, checkpoint_minutes=config.checkpoint_minutes)
         else:
