@@ -68,6 +68,7 @@ class TrainConfig:
 
 
 def config_from_json(data: dict) -> tuple[TrainConfig, EnvConfig]:
+    """TrainConfig and EnvConfig of a run from its config.json contents."""
     train = TrainConfig(**{k: (tuple(v) if k == "net_arch" else v) for k, v in data["train"].items()})
     env_data = dict(data["env"])
     env_data["reward"] = RewardSpec(**env_data["reward"])
