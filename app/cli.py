@@ -58,7 +58,9 @@ def _train(args: argparse.Namespace) -> int:
         log_std_init=defaults.log_std_init if args.log_std_init is None else args.log_std_init,
         gamma=args.gamma or defaults.gamma,
     )
-    train(args.motion, args.output, config, EnvConfig(), resume=args.resume)
+    if args.init is not None:
+        _require_file(args.init)
+    train(args.motion, args.output, config, EnvConfig(), resume=args.resume, init=args.init)
     return 0
 
 
@@ -132,7 +134,9 @@ def _estimate(args: argparse.Namespace) -> int:
 def _run(args: argparse.Namespace) -> int:
     from app.run import RunOptions, run_pipeline
 
-    options = RunOptions(train_minutes=args.train_minutes, train_timesteps=args.train_timesteps, workers=args.workers, estimator=args.estimator, max_frames=args.max_frames, seed=args.seed)
+    options = RunOptions(train_minutes=args.train_minutes, train_timesteps=args.train_timesteps, workers=args.workers, estimator=args.estimator, max_frames=args.max_frames, seed=args.seed, init_policy=args.init_policy)
+    if args.init_policy is not None:
+        _require_file(args.init_policy)
     report = run_pipeline(args.video, args.output, options)
     print(json.dumps(report["evaluation"], indent=1))
     print(f"report: {args.output}/report.html")
@@ -158,7 +162,7 @@ def _serve(args: argparse.Namespace) -> int:
 def _demo(args: argparse.Namespace) -> int:
     from app.demo import run_demo
 
-    summary = run_demo(args.output)
+    summary = run_demo(args.output, train_minutes=args.train_minutes, workers=args.workers)
     print(json.dumps(summary, indent=1))
     return 0
 
@@ -214,6 +218,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--timesteps", type=int, default=TRAIN_DEFAULTS["timesteps"], help="total environment steps")
     p.add_argument("--minutes", type=float, default=TRAIN_DEFAULTS["minutes"], help="wall-clock budget")
     p.add_argument("--resume", action="store_true", help="continue RUN_DIR's checkpoint exactly")
+    p.add_argument("--init", metavar="POLICY", help="warm-start from another policy.zip (its weights, normalisation and settings; steps from 0)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--envs", type=int, help="environments in total over all ranks (default 8)")
     p.add_argument("--n-steps", type=int, help="steps per environment per PPO iteration (default 512)")
@@ -256,6 +261,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--estimator", default="mediapipe_ik")
     p.add_argument("--max-frames", type=int, help="only the first N frames of the video")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--init-policy", metavar="POLICY", help="warm-start training from this policy.zip")
     p.set_defaults(func=_run)
 
     p = sub.add_parser("serve", help="the web app: upload videos, follow jobs, view and download results")
@@ -269,8 +275,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--train-minutes", type=float, help="default training budget per job")
     p.set_defaults(func=_serve)
 
-    p = sub.add_parser("demo", help="run the built-in demo: DeepMimic walk -> SMPL -> character, exports and a preview")
+    p = sub.add_parser(
+        "demo", help="the built-in demo: `run` on a generated sample video, training warm-started from the shipped sample policy",
+    )
     p.add_argument("-o", "--output", default="demo_out", help="output folder (default: demo_out)")
+    p.add_argument("--train-minutes", type=float, default=2.0, help="training budget on top of the shipped policy")
+    p.add_argument("--workers", type=int, help="MPI ranks for training (default: 2 if there are 2 cores)")
     p.set_defaults(func=_demo)
     return parser
 

@@ -39,6 +39,7 @@ class RunOptions:
     evaluation_episodes: int = 10
     seed: int = 0
     replay_seconds: float | None = None  # default: 10 s for cyclic clips, else the clip's length
+    init_policy: str | None = None  # warm-start training from this policy.zip (see ``vidmimic train --init``)
 
 
 def _hash(*parts: object) -> str:
@@ -107,7 +108,7 @@ def run_pipeline(video: str | Path, out_dir: str | Path, options: RunOptions = R
     )
 
     def retarget() -> None:
-        motion = smpl_to_character(read_amass(est / "motion_smpl.npz"), character, CleanupOptions())
+        motion = smpl_to_character(read_amass(est / "motion_smpl.npz"), character, CleanupOptions(level_ground=True))
         write_deepmimic(out / "motion.txt", motion)
 
     stages.run("retarget", _hash(est / "motion_smpl.npz"), [out / "motion.txt"], retarget)
@@ -124,13 +125,16 @@ def run_pipeline(video: str | Path, out_dir: str | Path, options: RunOptions = R
                     "--timesteps", str(options.train_timesteps), "--envs", str(config.envs), "--n-steps", str(config.n_steps), "--seed", str(options.seed)]
             if resume:
                 args.append("--resume")
+            elif options.init_policy:
+                args += ["--init", str(options.init_policy)]
             if mpi.relaunch_under_mpiexec(options.workers, args) != 0:
                 raise RuntimeError("training failed; see the messages above")
         else:
-            train(out / "motion.txt", train_dir, config, EnvConfig(), resume=resume)
+            train(out / "motion.txt", train_dir, config, EnvConfig(), resume=resume, init=None if resume else options.init_policy)
         stages.done["train_motion"] = _hash(out / "motion.txt")
 
-    stages.run("train", _hash(out / "motion.txt", options.train_minutes, options.train_timesteps, options.seed), [train_dir / "policy.zip"], run_training)
+    init_key = None if options.init_policy is None else _hash(Path(options.init_policy))
+    stages.run("train", _hash(out / "motion.txt", options.train_minutes, options.train_timesteps, options.seed, init_key), [train_dir / "policy.zip"], run_training)
     policy = train_dir / "policy.zip"
 
     def run_replay() -> None:

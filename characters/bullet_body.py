@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
+from collections.abc import Mapping
 
 import numpy as np
 import pybullet
@@ -82,6 +83,12 @@ class BulletBody:
     def set_color(self, rgba: tuple[float, float, float, float]) -> None:
         """Colour every link (and the base) of this body."""
         for link in range(-1, self.client.getNumJoints(self.id)):
+            self.client.changeVisualShape(self.id, link, rgbaColor=list(rgba))
+
+    def set_outfit(self, colours: Mapping[str, tuple[float, float, float, float]]) -> None:
+        """Colour bodies by name (``character.body_names``); bodies not named keep their colour."""
+        for name, rgba in colours.items():
+            link = int(self.links[self.character.body_names.index(name)])
             self.client.changeVisualShape(self.id, link, rgbaColor=list(rgba))
 
 

@@ -49,6 +49,18 @@ def multiply(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     )
 
 
+def left_multiplication_matrices(a: np.ndarray) -> np.ndarray:
+    """``(..., 4, 4)`` matrices ``L(a)`` with ``L(a) @ b == multiply(a, b)`` for any ``b (4,)``.
+
+    Precomputed for a fixed ``a`` (the reference pose), a product costs one matmul.
+    """
+    x, y, z, w = a[..., 0], a[..., 1], a[..., 2], a[..., 3]
+    return np.stack(
+        [np.stack(row, axis=-1) for row in ((w, -z, y, x), (z, w, -x, y), (-y, x, w, z), (-x, -y, -z, w))],
+        axis=-2,
+    )
+
+
 def _cross(u: np.ndarray, v: np.ndarray) -> np.ndarray:
     # np.cross is several times slower on small arrays; this is the same product.
     ux, uy, uz = u[..., 0], u[..., 1], u[..., 2]
@@ -65,7 +77,7 @@ def rotate(q: np.ndarray, v: np.ndarray) -> np.ndarray:
 
 def from_axis_angle(rotvec: np.ndarray) -> np.ndarray:
     """Exponential map: rotation vectors ``(..., 3)`` (axis * angle, rad) to quaternions."""
-    angle = np.linalg.norm(rotvec, axis=-1, keepdims=True)
+    angle = np.sqrt(np.sum(rotvec * rotvec, axis=-1, keepdims=True))
     half = 0.5 * angle
     # sin(x/2)/x, with its Taylor series near zero.
     scale = np.where(angle > 1e-8, np.sin(half) / np.maximum(angle, _EPS), 0.5 - angle**2 / 48.0)
@@ -100,22 +112,34 @@ def swing_twist(q: np.ndarray, axis: np.ndarray) -> tuple[np.ndarray, np.ndarray
     return swing, twist
 
 
+def _quadratic_to_matrix() -> np.ndarray:
+    """``(16, 9)``: a unit quaternion's rotation matrix is linear in its outer product ``q q^T``."""
+    x, y, z, w = range(4)
+    terms = {  # matrix entry -> ((i, j, coefficient), ...) over outer-product entries q_i q_j
+        (0, 0): ((w, w, 1), (x, x, 1), (y, y, -1), (z, z, -1)),
+        (1, 1): ((w, w, 1), (y, y, 1), (x, x, -1), (z, z, -1)),
+        (2, 2): ((w, w, 1), (z, z, 1), (x, x, -1), (y, y, -1)),
+        (0, 1): ((x, y, 2), (w, z, -2)), (1, 0): ((x, y, 2), (w, z, 2)),
+        (0, 2): ((x, z, 2), (w, y, 2)), (2, 0): ((x, z, 2), (w, y, -2)),
+        (1, 2): ((y, z, 2), (w, x, -2)), (2, 1): ((y, z, 2), (w, x, 2)),
+    }
+    m = np.zeros((4, 4, 3, 3))
+    for (r, c), entries in terms.items():
+        for i, j, coefficient in entries:
+            m[i, j, r, c] = coefficient
+    return m.reshape(16, 9)
+
+
+_QUADRATIC_TO_MATRIX = _quadratic_to_matrix()
+
+
 def to_matrix(q: np.ndarray) -> np.ndarray:
-    """Unit quaternions ``(..., 4)`` to rotation matrices ``(..., 3, 3)``."""
-    x, y, z, w = q[..., 0], q[..., 1], q[..., 2], q[..., 3]
-    xx, yy, zz = x * x, y * y, z * z
-    xy, xz, yz, wx, wy, wz = x * y, x * z, y * z, w * x, w * y, w * z
-    m = np.empty(q.shape[:-1] + (3, 3))
-    m[..., 0, 0] = 1 - 2 * (yy + zz)
-    m[..., 0, 1] = 2 * (xy - wz)
-    m[..., 0, 2] = 2 * (xz + wy)
-    m[..., 1, 0] = 2 * (xy + wz)
-    m[..., 1, 1] = 1 - 2 * (xx + zz)
-    m[..., 1, 2] = 2 * (yz - wx)
-    m[..., 2, 0] = 2 * (xz - wy)
-    m[..., 2, 1] = 2 * (yz + wx)
-    m[..., 2, 2] = 1 - 2 * (xx + yy)
-    return m
+    """Unit quaternions ``(..., 4)`` to rotation matrices ``(..., 3, 3)``.
+
+    One outer product and one matrix product (the environment calls this every control step).
+    """
+    outer = (q[..., :, None] * q[..., None, :]).reshape(q.shape[:-1] + (16,))
+    return (outer @ _QUADRATIC_TO_MATRIX).reshape(q.shape[:-1] + (3, 3))
 
 
 def from_matrix(m: np.ndarray) -> np.ndarray:

@@ -97,6 +97,14 @@ class ImitationEnv(gym.Env):
         self._sphere_action = np.concatenate([np.arange(slices[k], slices[k + 1]) for k in self._sphere_joints])
         self._hinge_action = np.array([slices[k] for k in self._hinge_joints], dtype=int)
         self._ref_spheres = self.reference.joint_rot[:, self._sphere_joints]
+        self._ref_sphere_left = rot.left_multiplication_matrices(self._ref_spheres)
+        # PD targets are assembled in one flat array, then cut into PyBullet's per-joint lists.
+        target_widths = np.where(self._spherical, 4, 1)
+        target_starts = np.concatenate([[0], np.cumsum(target_widths)])
+        self._target_flat = np.empty(int(target_starts[-1]))
+        self._target_sphere_slots = np.concatenate([np.arange(target_starts[k], target_starts[k] + 4) for k in self._sphere_joints])
+        self._target_hinge_slots = target_starts[self._hinge_joints]
+        self._target_slices = list(zip(target_starts[:-1].tolist(), target_starts[1:].tolist()))
         hinge_rot = self.reference.joint_rot[:, self._hinge_joints]
         self._hinge_angles = np.stack([rot.angle_about(hinge_rot[:, i], self._hinge_axes[k]) for i, k in enumerate(self._hinge_joints)], axis=1)
         self._ee = list(character.end_effectors)
@@ -127,17 +135,15 @@ class ImitationEnv(gym.Env):
         scaled = np.asarray(action, dtype=float) * self.config.action_scale
         offsets = rot.from_axis_angle(scaled[self._sphere_action].reshape(-1, 3))
         hinge = scaled[self._hinge_action]
+        flat = self._target_flat
         if self.config.residual_actions:
-            spheres = rot.multiply(self._ref_spheres[row], offsets)
-            hinge = hinge + self._hinge_angles[row]
+            flat[self._target_sphere_slots] = np.matmul(self._ref_sphere_left[row], offsets[:, :, None]).reshape(-1)
+            flat[self._target_hinge_slots] = hinge + self._hinge_angles[row]
         else:
-            spheres = offsets
-        out = [None] * len(self._spherical)
-        for k, q in zip(self._sphere_joints, spheres.tolist()):
-            out[k] = q
-        for k, angle in zip(self._hinge_joints, hinge.tolist()):
-            out[k] = [angle]
-        return out
+            flat[self._target_sphere_slots] = offsets.reshape(-1)
+            flat[self._target_hinge_slots] = hinge
+        values = flat.tolist()
+        return [values[a:b] for a, b in self._target_slices]
 
     # ---- state ---------------------------------------------------------------------------
     def _local_rotations(self, body_rot: np.ndarray) -> np.ndarray:
@@ -175,14 +181,17 @@ class ImitationEnv(gym.Env):
         if self._rest_t is not None:
             joints_local = np.matmul(self._rest_t, joints_local)
         local = np.concatenate([mats[:1], joints_local])
-        cos = ((self._ref_local_mats[i] * local).sum(axis=(1, 2)) - 1.0) * 0.5
-        pose_err = float(np.sum(np.arccos(np.clip(cos, -1.0, 1.0)) ** 2))
+        # cos of each angle from the trace of R_ref^T R; squared sums as dot products (fewer numpy calls).
+        cos = (np.einsum("jab,jab->j", self._ref_local_mats[i], local) - 1.0) * 0.5
+        angles = np.arccos(np.clip(cos, -1.0, 1.0))
+        pose_err = float(angles @ angles)
         rel = ang[self._joints] - ang[self._joint_parents]
-        sim_vel = (mats[self._joints] * rel[:, :, None]).sum(axis=1)  # R^T rel, per joint
-        vel_err = float(np.sum((ref.joint_vel[i] - sim_vel) ** 2))
-        sim_ee = frames[self._ee] - frames[0]
-        ee_err = float(np.sum((self._ref_ee[i] - sim_ee) ** 2))
-        com_err = float(np.sum((ref.com[i] + shift - self._mass @ com) ** 2))
+        vel_diff = (ref.joint_vel[i] - np.einsum("jab,ja->jb", mats[self._joints], rel)).ravel()  # R^T rel, per joint
+        vel_err = float(vel_diff @ vel_diff)
+        ee_diff = (self._ref_ee[i] - (frames[self._ee] - frames[0])).ravel()
+        ee_err = float(ee_diff @ ee_diff)
+        com_diff = ref.com[i] + shift - self._mass @ com
+        com_err = float(com_diff @ com_diff)
         return reward_from_errors(pose_err, vel_err, ee_err, com_err, self.config.reward)
 
     def reward_reference_check(self) -> tuple[float, dict[str, float]]:

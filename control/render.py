@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,6 +15,9 @@ from characters.video_out import open_writer
 from retargeting.character_motion import CharacterMotion
 
 Progress = Callable[[int, int], None]
+Rgba = tuple[float, float, float, float]
+Colour = Rgba | Mapping[str, Rgba]
+"""One colour for the whole character, or one per body name (an outfit; always opaque)."""
 
 
 @dataclass(frozen=True)
@@ -25,19 +28,23 @@ class RenderOptions:
     distance: float = 3.2  # m, camera distance from the tracked root
     yaw_deg: float = 90.0  # deg, camera azimuth about +Y from +X; 90 puts the camera on -Z, beside a character facing +X
     pitch_deg: float = -10.0  # deg, negative looks down
+    fixed_target: tuple[float, float, float] | None = None  # m; when set the camera stays put, looking at this point
 
 
 def _coloured_bodies(client, motions) -> list[BulletBody]:
     bodies = []
     for motion, rgba in motions:
         body = BulletBody(client, motion.character, fixed_base=True)
-        body.set_color(rgba)
+        if isinstance(rgba, Mapping):
+            body.set_outfit(rgba)
+        else:
+            body.set_color(rgba)
         bodies.append(body)
     return bodies
 
 
 def render_motions(
-    motions: Sequence[tuple[CharacterMotion, tuple[float, float, float, float]]],
+    motions: Sequence[tuple[CharacterMotion, Colour]],
     out_path: str | Path,
     options: RenderOptions = RenderOptions(),
     seconds: float | None = None,
@@ -47,7 +54,7 @@ def render_motions(
 
     A motion whose alpha is below 1 is drawn as a translucent ghost.
 
-    The camera follows the first motion's root horizontally. ``seconds`` defaults to the
+    The camera follows the first motion's root horizontally unless ``options.fixed_target`` is set. ``seconds`` defaults to the
     first motion's duration; ``wrap`` clips loop, others hold their last frame.
     """
     out_path = Path(out_path)
@@ -62,7 +69,7 @@ def render_motions(
         # Azimuth measured about +Y from +X towards -Z; negative pitch looks down.
         eye_offset = options.distance * np.array([np.cos(pitch) * np.cos(yaw), -np.sin(pitch), -np.cos(pitch) * np.sin(yaw)])
         projection = client.computeProjectionMatrixFOV(45, options.width / options.height, 0.05, 50)
-        ghosts = [i for i, (_, rgba) in enumerate(motions) if rgba[3] < 1.0]
+        ghosts = [i for i, (_, rgba) in enumerate(motions) if not isinstance(rgba, Mapping) and rgba[3] < 1.0]
 
         def snapshot(view) -> np.ndarray:
             _, _, rgba, _, _ = client.getCameraImage(options.width, options.height, view, projection, renderer=client.ER_TINY_RENDERER)
@@ -75,8 +82,11 @@ def render_motions(
             for f in range(frames):
                 for body, (root_pos, root_rot, joint_rot) in zip(bodies, samples):
                     body.set_pose(root_pos[f], root_rot[f], joint_rot[f])
-                target = samples[0][0][f].copy()
-                target[1] = 0.8
+                if options.fixed_target is None:
+                    target = samples[0][0][f].copy()
+                    target[1] = 0.8
+                else:
+                    target = np.asarray(options.fixed_target, dtype=float)
                 view = client.computeViewMatrix((target + eye_offset).tolist(), target.tolist(), [0, 1, 0])
                 bgr = snapshot(view)
                 if ghosts:

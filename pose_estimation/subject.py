@@ -2,7 +2,7 @@
 
 About once a second, people are detected with MediaPipe Pose in single-image mode on the
 whole frame and on two overlapping halves along its long side (a person small in the frame
-is found in a half). Detections are linked into tracks by overlap; a track scores the sum of
+is found in a half). Detections are linked into tracks by overlap or a short move; a track scores the sum of
 its box areas over the samples, so both size and persistence count. The winning track's
 first box starts the per-frame pose follower.
 """
@@ -62,14 +62,32 @@ def detect_people(frame: np.ndarray, pose) -> list[np.ndarray]:
     return found
 
 
+def link_distance(a: np.ndarray, b: np.ndarray, min_iou: float = 0.2, max_shift: float = 1.0) -> float | None:
+    """How far box ``b`` is from continuing box ``a`` (smaller is closer), or None if it cannot.
+
+    Boxes that overlap (IoU >= ``min_iou``) continue a track; so does a box of similar height
+    (within 1.5x) whose centre moved at most ``max_shift`` box heights — a person walking across
+    the view moves about a body height a second, more than overlap allows at one sample a second.
+    """
+    overlap = iou(a, b)
+    if overlap >= min_iou:
+        return 1.0 - overlap
+    ha, hb = a[3] - a[1], b[3] - b[1]
+    if min(ha, hb) <= 0 or max(ha, hb) > 1.5 * min(ha, hb):
+        return None
+    shift = np.hypot((a[0] + a[2] - b[0] - b[2]) / 2, (a[1] + a[3] - b[1] - b[3]) / 2) / max(ha, hb)
+    return 1.0 + shift if shift <= max_shift else None
+
+
 def link_tracks(detections: list[tuple[int, list[np.ndarray]]], min_iou: float = 0.2) -> list[Track]:
-    """Greedy linking of per-sample detections into tracks by box overlap."""
+    """Greedy linking of per-sample detections into tracks (see ``link_distance``), largest boxes first."""
     tracks: list[Track] = []
     for frame_index, boxes in detections:
         free = list(range(len(tracks)))
         for box in sorted(boxes, key=lambda b: -(b[2] - b[0]) * (b[3] - b[1])):
-            best = max(free, key=lambda t: iou(tracks[t].boxes[-1], box), default=None)
-            if best is not None and iou(tracks[best].boxes[-1], box) >= min_iou:
+            candidates = [(d, t) for t in free if (d := link_distance(tracks[t].boxes[-1], box, min_iou)) is not None]
+            if candidates:
+                best = min(candidates)[1]
                 tracks[best].boxes.append(box)
                 tracks[best].frames.append(frame_index)
                 free.remove(best)

@@ -1,6 +1,6 @@
 """Clean a retargeted character motion: smoothing, ground alignment, foot contacts, foot skate.
 
-Order matters: smooth first, then put the body on the ground, detect contacts, pin each
+Order matters: smooth first, then (for video estimates) level the floor, put the body on the ground, detect contacts, pin each
 contact with leg IK (so smoothing can never undo a contact), and finally lift any frame in
 which a body still dips below the ground.
 """
@@ -31,6 +31,11 @@ class CleanupOptions:
     """Shorter contacts are dropped; shorter gaps between contacts are filled."""
     blend_s: float = 0.1
     """The foot is eased into and out of its pinned position over this time."""
+    level_ground: bool = False
+    """Fit a plane to where the feet stand and turn the clip so it is level: for video
+    estimates, where an unknown camera pitch shows as a floor that slopes along the walk."""
+    max_tilt_deg: float = 30.0
+    """A fitted floor steeper than this is not trusted (the clip is left as it is)."""
 
 
 def gaussian_smooth(values: np.ndarray, sigma_frames: float, wrap: bool) -> np.ndarray:
@@ -73,6 +78,48 @@ def ground_motion(motion: CharacterMotion, percentile: float) -> CharacterMotion
     root_pos = motion.root_pos.copy()
     root_pos[:, 1] -= np.percentile(lowest, percentile)
     return lift_above_ground(replace(motion, root_pos=root_pos))
+
+
+def floor_plane(motion: CharacterMotion, iterations: int = 4) -> tuple[np.ndarray, float] | None:
+    """``(unit normal (3,), spread m)`` of the plane the feet stand on, or None if undetermined.
+
+    Each frame contributes the lowest point of its lower foot; a least-squares plane
+    ``h = a x + b z + c`` is refitted on the lower half of the residuals (swing feet lie above
+    it). ``spread`` is the standard deviation of the support points along their main
+    horizontal direction: below about half a metre the slope is not measurable.
+    """
+    character = motion.character
+    pos, rots = motion.body_frames()
+    feet = np.asarray(character.contact_bodies)
+    heights = character.lowest_heights(pos, rots, tuple(character.contact_bodies))
+    lower = heights.argmin(axis=1)
+    xz = pos[np.arange(motion.num_frames), feet[lower]][:, [0, 2]]
+    h = heights[np.arange(motion.num_frames), lower]
+    spread = float(np.sqrt(np.linalg.eigvalsh(np.cov(xz.T)).max())) if motion.num_frames > 2 else 0.0
+    if spread < 0.5:
+        return None
+    keep = np.ones(len(h), dtype=bool)
+    for _ in range(iterations):
+        design = np.column_stack([xz[keep], np.ones(keep.sum())])
+        (a, b, c), *_ = np.linalg.lstsq(design, h[keep], rcond=None)
+        residual = h - (a * xz[:, 0] + b * xz[:, 1] + c)
+        keep = residual <= np.median(residual)
+    normal = np.array([-a, 1.0, -b])
+    return normal / np.linalg.norm(normal), spread
+
+
+def level_motion(motion: CharacterMotion, max_tilt_deg: float = 30.0) -> CharacterMotion:
+    """Turn the whole clip (about its mean root position) so the floor its feet stand on is level."""
+    plane = floor_plane(motion)
+    if plane is None:
+        return motion
+    up = np.array([0.0, 1.0, 0.0])
+    if np.degrees(np.arccos(np.clip(plane[0] @ up, -1, 1))) > max_tilt_deg:
+        return motion
+    turn = rot.between(plane[0], up)
+    centre = motion.root_pos.mean(axis=0)
+    root_pos = centre + rot.rotate(turn, motion.root_pos - centre)
+    return replace(motion, root_pos=root_pos, root_rot=rot.multiply(np.broadcast_to(turn, motion.root_rot.shape), motion.root_rot))
 
 
 def lift_above_ground(motion: CharacterMotion) -> CharacterMotion:
@@ -208,6 +255,8 @@ def clean_motion(motion: CharacterMotion, options: CleanupOptions = CleanupOptio
         root_rot=smooth_rotations(motion.root_rot, sigma, wrap),
         joint_rot=smooth_rotations(motion.joint_rot, sigma, wrap),
     )
+    if options.level_ground:
+        motion = level_motion(motion, options.max_tilt_deg)
     motion = ground_motion(motion, options.ground_percentile)
     contacts = detect_contacts(motion, options)
     blend = max(1, int(round(options.blend_s * motion.fps)))

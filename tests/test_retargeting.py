@@ -88,3 +88,24 @@ def test_a_second_character_retargets_without_code_changes(tmp_path, character):
     a = smpl_to_character(smpl, character, cleanup=None)
     b = smpl_to_character(smpl, robot, cleanup=None)
     assert np.max(rot.geodesic_angle(a.joint_rot, b.joint_rot)) < 1e-9
+
+
+def test_level_ground_undoes_a_camera_pitch(character):
+    """Tilt three walk cycles by 6 deg (as an unknown camera pitch would); levelling must undo it."""
+    from dataclasses import replace
+
+    from retargeting.cleanup import floor_plane, level_motion
+
+    walk = read_deepmimic(WALK, character)
+    times = np.arange(0, 3 * walk.duration, 1 / 30)
+    root_pos, root_rot, joint_rot = walk.sample(times)
+    tilt = rot.about_axis(np.array([0.0, 0.0, 1.0]), np.radians(6.0))
+    tilted = replace(walk, frame_dt=np.full(len(times), 1 / 30), root_pos=rot.rotate(tilt, root_pos), root_rot=rot.multiply(np.broadcast_to(tilt, root_rot.shape), root_rot), joint_rot=joint_rot, loop="none")
+
+    def slope_deg(motion):
+        return np.degrees(np.arccos(floor_plane(motion)[0][1]))
+
+    assert 5.0 < slope_deg(tilted) < 7.0
+    assert slope_deg(level_motion(tilted)) < 0.5
+    standing = replace(tilted, root_pos=tilted.root_pos * [0, 1, 0])  # no travel: the slope cannot be measured
+    assert floor_plane(standing) is None and level_motion(standing) is standing

@@ -54,3 +54,11 @@ def test_between_and_slerp():
     half = rot.slerp(p, q, 0.5)
     assert np.allclose(rot.geodesic_angle(p, half), rot.geodesic_angle(half, q))
     assert np.max(rot.geodesic_angle(rot.slerp(p, q, 1.0), q)) < 1e-9
+
+
+def test_fast_forms_match_the_definitions():
+    a, b = random_quats(50), random_quats(50)
+    assert np.allclose(np.matmul(rot.left_multiplication_matrices(a), b[:, :, None])[..., 0], rot.multiply(a, b))
+    # to_matrix (outer-product form) rotates vectors exactly as the quaternion does
+    v = RNG.normal(size=(50, 3))
+    assert np.allclose(np.matmul(rot.to_matrix(a), v[:, :, None])[..., 0], rot.rotate(a, v))

@@ -131,3 +131,14 @@ def test_tracks_prefer_the_largest_most_persistent_person():
     tracks = link_tracks(detections)
     best = max(tracks, key=lambda t: t.score)
     assert len(tracks) == 2 and best.frames == [30, 60, 90] and np.allclose(best.boxes[0], big)
+
+
+def test_a_walker_crossing_the_view_stays_one_track():
+    from pose_estimation.subject import link_tracks
+
+    walker = np.array([400.0, 160, 440, 300])  # 140 px tall, moving 100 px left per sample
+    detections = [(30 * i, [walker - [100 * i, 0, 100 * i, 0]]) for i in range(4)]
+    tracks = link_tracks(detections)
+    assert len(tracks) == 1 and tracks[0].frames == [0, 30, 60, 90]
+    jump = [(0, [walker]), (30, [walker - [300, 0, 300, 0]])]  # two body heights in one sample: someone else
+    assert len(link_tracks(jump)) == 2
