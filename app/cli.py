@@ -148,8 +148,11 @@ def _serve(args: argparse.Namespace) -> int:
     from app.server.settings import Settings
     from characters.errors import input_error
 
+    if args.init_policy is not None:
+        _require_file(args.init_policy)
     settings = Settings.from_env(host=args.host, port=args.port, token=args.token, workers=args.workers, data_dir=args.data,
-                                 database=args.database, max_upload_mb=args.max_upload_mb, train_minutes=args.train_minutes)
+                                 database=args.database, max_upload_mb=args.max_upload_mb, train_minutes=args.train_minutes,
+                                 init_policy=args.init_policy)
     try:
         settings.check()
     except ValueError as exc:
@@ -273,6 +276,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--database", type=Path, help="SQLite file (default DATA/jobs.sqlite)")
     p.add_argument("--max-upload-mb", type=float)
     p.add_argument("--train-minutes", type=float, help="default training budget per job")
+    p.add_argument("--init-policy", metavar="POLICY", help="warm-start every job's training from this policy.zip")
     p.set_defaults(func=_serve)
 
     p = sub.add_parser(

@@ -111,10 +111,8 @@ def floor_plane(motion: CharacterMotion, iterations: int = 4) -> tuple[np.ndarra
 def level_motion(motion: CharacterMotion, max_tilt_deg: float = 30.0) -> CharacterMotion:
     """Turn the whole clip (about its mean root position) so the floor its feet stand on is level."""
     plane = floor_plane(motion)
-    if plane is None:
-        return motion
     up = np.array([0.0, 1.0, 0.0])
-    if np.degrees(np.arccos(np.clip(plane[0] @ up, -1, 1))) > max_tilt_deg:
+    if plane is None or np.degrees(np.arccos(np.clip(plane[0] @ up, -1, 1))) > max_tilt_deg:
         return motion
     turn = rot.between(plane[0], up)
     centre = motion.root_pos.mean(axis=0)

@@ -23,6 +23,8 @@ class Settings:
     max_upload_mb: float = 200.0
     train_minutes: float = 10.0
     train_timesteps: int = 10_000_000
+    init_policy: str | None = None
+    """Warm-start every job's training from this policy.zip (e.g. policies/sample_walk/policy.zip for walks)."""
 
     @property
     def db_path(self) -> Path:
@@ -48,6 +50,7 @@ class Settings:
             "database": os.environ.get("VIDMIMIC_DATABASE"),
             "token": os.environ.get("VIDMIMIC_TOKEN"),
             "train_timesteps": os.environ.get("VIDMIMIC_TRAIN_TIMESTEPS"),
+            "init_policy": os.environ.get("VIDMIMIC_INIT_POLICY"),
         }
         kinds = {"data_dir": Path, "database": Path, "train_timesteps": int}
         values = {k: kinds.get(k, str)(v) for k, v in env.items() if v}

@@ -23,7 +23,7 @@ def work_forever(settings: Settings, poll_seconds: float = 0.5) -> None:
             continue
         job_dir = settings.jobs_dir / job["id"]
         video = next(job_dir.glob("upload.*"))
-        options = RunOptions(train_minutes=job["train_minutes"], train_timesteps=settings.train_timesteps, replay_seconds=job["replay_seconds"])
+        options = RunOptions(train_minutes=job["train_minutes"], train_timesteps=settings.train_timesteps, replay_seconds=job["replay_seconds"], init_policy=settings.init_policy)
 
         def on_stage(name: str, index: int, count: int, job_id: str = job["id"]) -> None:
             store.update(job_id, stage=name, stage_index=index, stage_count=count)

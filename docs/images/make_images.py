@@ -2,10 +2,12 @@
 
     .venv/bin/python docs/images/make_images.py
 
-overlay.png  : frames of `vidmimic estimate` on the first Pose2Sim view (../shared/data)
+overlay.png  : frames of `vidmimic estimate` on the demo's generated sample video
 replay.png   : frames of `vidmimic replay policies/humanoid3d_walk/policy.zip`
-job_page.png : the web app's job page after `vidmimic run` of a 1.5 s clip of that view,
+job_page.png : the web app's job page after uploading that sample video,
                captured in headless Chromium (tests/browser/screenshot.js)
+
+Only the project's own renderings appear: no third-party footage goes into the repository.
 """
 
 from __future__ import annotations
@@ -23,7 +25,6 @@ import requests
 
 ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
-VIEW = ROOT.parent / "shared" / "data" / "multiview" / "pose2sim_single" / "videos" / "cam01.mp4"
 sys.path.insert(0, str(ROOT))
 
 
@@ -44,22 +45,20 @@ def main() -> int:
     cli = [sys.executable, "-m", "app.cli"]
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        subprocess.run([*cli, "estimate", str(VIEW), "-o", str(tmp / "est")], check=True, cwd=ROOT, capture_output=True)
+        from app.sample_video import write_sample_video
+
+        sample = write_sample_video(tmp / "sample_walk.webm")
+        subprocess.run([*cli, "estimate", str(sample), "-o", str(tmp / "est")], check=True, cwd=ROOT, capture_output=True)
         strip(tmp / "est" / "overlay.webm", HERE / "overlay.png", 4, 320)
         subprocess.run([*cli, "replay", str(ROOT / "policies" / "humanoid3d_walk" / "policy.zip"), "-o", str(tmp / "replay.webm"), "--seconds", "4"], check=True, cwd=ROOT, capture_output=True)
         strip(tmp / "replay.webm", HERE / "replay.png", 4, 225)
 
         from tests.test_server import Server
 
-        cap = cv2.VideoCapture(str(VIEW))
-        writer = cv2.VideoWriter(str(tmp / "clip.mp4"), cv2.VideoWriter_fourcc(*"mp4v"), 30, (360, 640))
-        for _ in range(45):
-            writer.write(cv2.resize(cap.read()[1], (360, 640)))
-        writer.release()
         server = Server(tmp / "data")
         try:
-            with (tmp / "clip.mp4").open("rb") as f:
-                job = requests.post(server.url + "/api/jobs", files={"file": ("my_video.mp4", f)}).json()["id"]
+            with sample.open("rb") as f:
+                job = requests.post(server.url + "/api/jobs", files={"file": ("sample_walk.webm", f)}).json()["id"]
             while requests.get(f"{server.url}/api/jobs/{job}").json()["status"] not in ("done", "failed"):
                 time.sleep(1)
             subprocess.run(["node", str(ROOT / "tests" / "browser" / "screenshot.js"), f"{server.url}/jobs/{job}", str(HERE / "job_page.png"), "1"], check=True)
