@@ -183,7 +183,7 @@ class ImitationEnv(gym.Env):
         local = np.concatenate([mats[:1], joints_local])
         # cos of each angle from the trace of R_ref^T R; squared sums as dot products (fewer numpy calls).
         cos = (np.einsum("jab,jab->j", self._ref_local_mats[i], local) - 1.0) * 0.5
-        angles = np.arccos(np.clip(cos, -1.0, 1.0))
+        angles = np.arccos(np.minimum(np.maximum(cos, -1.0), 1.0))
         pose_err = float(angles @ angles)
         rel = ang[self._joints] - ang[self._joint_parents]
         vel_diff = (ref.joint_vel[i] - np.einsum("jab,ja->jb", mats[self._joints], rel)).ravel()  # R^T rel, per joint
@@ -247,7 +247,7 @@ class ImitationEnv(gym.Env):
     def step(self, action: np.ndarray):
         next_time = self.time + self.dt
         row, shift = self.reference.index_and_shift(next_time)
-        targets = self._pd_targets_at(np.clip(action, -1.0, 1.0), row)
+        targets = self._pd_targets_at(np.minimum(np.maximum(action, -1.0), 1.0), row)
         for _ in range(self.substeps):
             # PyBullet's STABLE_PD_CONTROL acts for one stepSimulation only: set it every substep.
             self.sim.set_pd_targets(targets)
@@ -256,7 +256,7 @@ class ImitationEnv(gym.Env):
         self._read_state()
         obs = self._observation()
         info: dict = {}
-        if not np.all(np.isfinite(obs)) or np.abs(self._state[3]).max() > 100.0:
+        if not np.isfinite(obs).all() or abs(self._state[3]).max() > 100.0:
             # The simulation blew up: end cleanly, never hand NaN to the learner.
             info["exploded"] = True
             return np.zeros_like(obs), 0.0, True, False, info
