@@ -137,18 +137,18 @@ class SimBody(BulletBody):
     def read_state(self) -> tuple[np.ndarray, ...]:
         """``(B, 3)`` body frame origins, ``(B, 4)`` rotations, ``(B, 3)`` COM positions,
         ``(B, 3)`` COM linear velocities and ``(B, 3)`` angular velocities (world)."""
-        c = self.client
+        cid = self.client._client  # raw pybullet calls: BulletClient's wrapper costs a few us each
         # computeForwardKinematics=0 would return stale link velocities.
-        states = pybullet.getLinkStates(self.id, self._state_links, computeLinkVelocity=1, computeForwardKinematics=1, physicsClientId=c._client)
+        states = pybullet.getLinkStates(self.id, self._state_links, computeLinkVelocity=1, computeForwardKinematics=1, physicsClientId=cid)
         rows = [s[0] + s[1] + s[4] + s[6] + s[7] for s in states]
         if self.links[0] < 0:  # body 0 is the URDF base, which getLinkStates does not report
-            base_pos, base_rot = c.getBasePositionAndOrientation(self.id)
-            base_lin, base_ang = c.getBaseVelocity(self.id)
+            base_pos, base_rot = pybullet.getBasePositionAndOrientation(self.id, physicsClientId=cid)
+            base_lin, base_ang = pybullet.getBaseVelocity(self.id, physicsClientId=cid)
             rows.insert(0, base_pos + base_rot + base_pos + base_lin + base_ang)
         table = np.array(rows)
         return table[:, 7:10], table[:, 3:7], table[:, 0:3], table[:, 10:13], table[:, 13:16]
 
     def illegal_contact(self, ground_id: int) -> bool:
         """True if any body other than the allowed contact bodies touches ``ground_id``."""
-        points = pybullet.getContactPoints(self.id, ground_id, physicsClientId=self.client._client)
+        points = pybullet.getContactPoints(bodyA=self.id, bodyB=ground_id, physicsClientId=self.client._client)
         return any(pt[3] not in self.allowed_contacts for pt in points)
