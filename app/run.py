@@ -91,7 +91,7 @@ def run_pipeline(video: str | Path, out_dir: str | Path, options: RunOptions = R
     from pose_estimation.estimate import estimate
     from retargeting.amass_file import read_amass, write_amass
     from retargeting.bvh_export import write_character_bvh
-    from retargeting.cleanup import CleanupOptions
+    from retargeting.cleanup import VIDEO_ESTIMATE_CLEANUP
     from retargeting.deepmimic_file import read_deepmimic, write_deepmimic
     from retargeting.gltf_export import write_glb
     from retargeting.smpl_character import character_to_smpl, smpl_to_character
@@ -108,7 +108,7 @@ def run_pipeline(video: str | Path, out_dir: str | Path, options: RunOptions = R
     )
 
     def retarget() -> None:
-        motion = smpl_to_character(read_amass(est / "motion_smpl.npz"), character, CleanupOptions(level_ground=True))
+        motion = smpl_to_character(read_amass(est / "motion_smpl.npz"), character, VIDEO_ESTIMATE_CLEANUP)
         write_deepmimic(out / "motion.txt", motion)
 
     stages.run("retarget", _hash(est / "motion_smpl.npz"), [out / "motion.txt"], retarget)

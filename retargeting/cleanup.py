@@ -1,6 +1,6 @@
 """Clean a retargeted character motion: smoothing, ground alignment, foot contacts, foot skate.
 
-Order matters: smooth first, then (for video estimates) level the floor, put the body on the ground, detect contacts, pin each
+Order matters: smooth first, then (for video estimates) level the floor and the feet, put the body on the ground, detect contacts, pin each
 contact with leg IK (so smoothing can never undo a contact), and finally lift any frame in
 which a body still dips below the ground.
 """
@@ -36,6 +36,21 @@ class CleanupOptions:
     estimates, where an unknown camera pitch shows as a floor that slopes along the walk."""
     max_tilt_deg: float = 30.0
     """A fitted floor steeper than this is not trusted (the clip is left as it is)."""
+    stance_from_lower_foot: bool = False
+    """Also count the lower contact body of each frame as planted (walking always has a foot on
+    the ground): for estimates whose feet glide with the body, so that no foot is ever still
+    enough for the speed test; the leg IK then plants the stance foot."""
+    stance_min_s: float = 0.15
+    """With ``stance_from_lower_foot``, stances shorter than this are dropped (foot-height noise)."""
+    flat_feet: bool = False
+    """Turn each contact body (foot) level, keeping its heading: for estimates that leave the
+    ankles at rest (MediaPipe has no foot orientation), whose feet would otherwise meet the
+    ground tilted by the shin's angle and trip the simulated character."""
+
+
+VIDEO_ESTIMATE_CLEANUP = CleanupOptions(level_ground=True, flat_feet=True, stance_from_lower_foot=True)
+"""Cleanup for motions estimated from a single video (``vidmimic run``): floor levelled, feet
+flat, the lower foot planted. Mocap keeps the defaults."""
 
 
 def gaussian_smooth(values: np.ndarray, sigma_frames: float, wrap: bool) -> np.ndarray:
@@ -120,6 +135,28 @@ def level_motion(motion: CharacterMotion, max_tilt_deg: float = 30.0) -> Charact
     return replace(motion, root_pos=root_pos, root_rot=rot.multiply(np.broadcast_to(turn, motion.root_rot.shape), motion.root_rot))
 
 
+def flatten_feet(motion: CharacterMotion) -> CharacterMotion:
+    """Set each contact body's joint so the body is level in the world, keeping its heading.
+
+    The character's rest pose stands on flat feet facing ``character.forward``; a foot's target
+    world rotation is therefore the rotation about +Y by its current heading.
+    """
+    character = motion.character
+    _, rots = motion.body_frames()
+    up = np.array([0.0, 1.0, 0.0])
+    forward = character.forward
+    forward_yaw = np.arctan2(-forward[2], forward[0])
+    joint_rot = motion.joint_rot.copy()
+    for body in character.contact_bodies:
+        heading = rot.rotate(rots[:, body], np.broadcast_to(forward, rots.shape[:1] + (3,)))
+        yaw = np.arctan2(-heading[:, 2], heading[:, 0]) - forward_yaw
+        level = rot.about_axis(up, yaw)
+        parent = character.skeleton.parents[body]
+        above = rot.multiply(rots[:, parent], np.broadcast_to(character.skeleton.rest_rotations[body], rots.shape[:1] + (4,)))
+        joint_rot[:, character.motion_joints.index(body)] = rot.multiply(rot.conjugate(above), level)
+    return replace(motion, joint_rot=joint_rot)
+
+
 def lift_above_ground(motion: CharacterMotion) -> CharacterMotion:
     """Raise the root smoothly wherever a body's lowest point is below height 0."""
     character = motion.character
@@ -148,6 +185,13 @@ def detect_contacts(motion: CharacterMotion, options: CleanupOptions) -> np.ndar
         speed[0], speed[-1] = step[0], step[-1]
     contacts = (height < options.contact_height_m) & (speed < options.contact_speed_mps)
     min_frames = max(1, int(round(options.min_contact_s * motion.fps)))
+    if options.stance_from_lower_foot and contacts.shape[1] > 1:
+        lower = np.zeros_like(contacts)
+        lower[np.arange(len(lower)), height.argmin(axis=1)] = True
+        stance_frames = max(1, int(round(options.stance_min_s * motion.fps)))
+        for c in range(lower.shape[1]):
+            lower[:, c] = _fill_gaps(_fill_gaps(lower[:, c], stance_frames, value=True), stance_frames, value=False)
+        contacts |= lower
     for c in range(contacts.shape[1]):
         contacts[:, c] = _fill_gaps(contacts[:, c], min_frames, value=False)
         contacts[:, c] = _fill_gaps(contacts[:, c], min_frames, value=True)
@@ -255,6 +299,8 @@ def clean_motion(motion: CharacterMotion, options: CleanupOptions = CleanupOptio
     )
     if options.level_ground:
         motion = level_motion(motion, options.max_tilt_deg)
+    if options.flat_feet:
+        motion = flatten_feet(motion)
     motion = ground_motion(motion, options.ground_percentile)
     contacts = detect_contacts(motion, options)
     blend = max(1, int(round(options.blend_s * motion.fps)))

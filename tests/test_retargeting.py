@@ -109,3 +109,31 @@ def test_level_ground_undoes_a_camera_pitch(character):
     assert slope_deg(level_motion(tilted)) < 0.5
     standing = replace(tilted, root_pos=tilted.root_pos * [0, 1, 0])  # no travel: the slope cannot be measured
     assert floor_plane(standing) is None and level_motion(standing) is standing
+
+
+def test_video_cleanup_plants_gliding_feet_flat(character):
+    """Feet that glide with the body (root travel doubled) and tilt with the shin, as a monocular
+    estimate gives them: the video cleanup levels the feet and plants the lower one."""
+    from dataclasses import replace
+
+    from retargeting.cleanup import VIDEO_ESTIMATE_CLEANUP, clean_motion, flatten_feet
+
+    walk = read_deepmimic(WALK, character)
+    times = np.arange(0, 3 * walk.duration, 1 / 30)
+    root_pos, root_rot, joint_rot = walk.sample(times)
+    ankles = [character.motion_joints.index(b) for b in character.contact_bodies]
+    joint_rot[:, ankles] = rot.identity()  # feet at rest: they follow the shin
+    root_pos[:, 0] = root_pos[0, 0] + 2.0 * (root_pos[:, 0] - root_pos[0, 0])
+    gliding = replace(walk, frame_dt=np.full(len(times), 1 / 30), root_pos=root_pos, root_rot=root_rot, joint_rot=joint_rot, loop="none")
+
+    flat = flatten_feet(gliding)
+    _, rots = flat.body_frames()
+    for b in character.contact_bodies:
+        assert np.allclose(rot.rotate(rots[:, b], np.array([0.0, 1.0, 0.0]))[:, 1], 1.0)
+
+    speed_only = detect_contacts(gliding, CleanupOptions())
+    clean, contacts = clean_motion(gliding, VIDEO_ESTIMATE_CLEANUP)
+    assert speed_only.mean() < 0.25 and contacts.mean(axis=0).min() > 0.35
+    default, _ = clean_motion(gliding, CleanupOptions())
+    # the same stance frames, slide per frame: planted vs still gliding
+    assert np.median(contact_slide(clean, contacts)) < 0.3 * np.median(contact_slide(default, contacts))
