@@ -4,8 +4,9 @@
 
 Renders ``app.sample_video`` (4 s of DeepMimic's walk clip, clothed figure, tripod camera), runs
 ``vidmimic estimate`` on it and retargets the estimate onto the character with and without floor
-levelling. Prints JSON: frames with a person, the estimate's walking speed against the clip's,
-and the slope of the floor the feet stand on before and after levelling.
+levelling, and with the whole video cleanup. Prints JSON: frames with a person, the estimate's
+walking speed against the clip's, the slope of the floor the feet stand on before and after
+levelling, and the feet (contacts, tilt, slide) under the mocap and the video cleanup.
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ import numpy as np
 from app.sample_video import SAMPLE_CLIP, write_sample_video
 from characters.character import humanoid
 from retargeting.amass_file import read_amass
-from retargeting.cleanup import CleanupOptions, floor_plane
+from characters import rotations as rot
+from retargeting.cleanup import VIDEO_ESTIMATE_CLEANUP, CleanupOptions, contact_slide, detect_contacts, floor_plane
 from retargeting.deepmimic_file import read_deepmimic
 from retargeting.smpl_character import smpl_to_character
 
@@ -36,6 +38,16 @@ def walking_speed(root_pos: np.ndarray, seconds: float) -> float:
 def floor_slope_deg(motion) -> float | None:
     plane = floor_plane(motion)
     return None if plane is None else float(np.degrees(np.arccos(plane[0][1])))
+
+
+def feet_figures(motion, options: CleanupOptions) -> dict:
+    """Contact fraction per foot, mean foot tilt from level (deg) and median slide in contact (cm/frame)."""
+    character = motion.character
+    contacts = detect_contacts(motion, options)
+    _, rots = motion.body_frames()
+    tilt = [np.degrees(np.arccos(np.clip(rot.rotate(rots[:, b], np.array([0.0, 1.0, 0.0]))[:, 1], -1, 1))).mean() for b in character.contact_bodies]
+    slide = contact_slide(motion, contacts) if contacts.any() else np.array([np.nan])
+    return {"contact_fraction": contacts.mean(axis=0).round(2).tolist(), "foot_tilt_deg": np.round(tilt, 1).tolist(), "median_slide_cm_per_frame": round(float(100 * np.median(slide)), 2)}
 
 
 def main() -> int:
@@ -54,6 +66,7 @@ def main() -> int:
         smpl = read_amass(out / "estimate" / "motion_smpl.npz")
         raw = smpl_to_character(smpl, character, CleanupOptions())
         levelled = smpl_to_character(smpl, character, CleanupOptions(level_ground=True))
+        from_video = smpl_to_character(smpl, character, VIDEO_ESTIMATE_CLEANUP)
         clip = read_deepmimic(SAMPLE_CLIP, character)
         times = 0.5 + np.arange(levelled.num_frames) / levelled.fps
         clip_root, _, _ = clip.sample(times)
@@ -62,6 +75,7 @@ def main() -> int:
             "frames_with_person": int((~keypoints["occluded"]).sum()),
             "walking_speed_mps": {"estimate": walking_speed(levelled.root_pos, levelled.duration), "clip": walking_speed(clip_root, times[-1] - times[0])},
             "floor_slope_deg": {"before_levelling": floor_slope_deg(raw), "after_levelling": floor_slope_deg(levelled)},
+            "feet": {"mocap_cleanup": feet_figures(raw, CleanupOptions()), "video_cleanup": feet_figures(from_video, VIDEO_ESTIMATE_CLEANUP)},
         }
     print(json.dumps(result, indent=1))
     return 0
