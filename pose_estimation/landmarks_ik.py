@@ -120,6 +120,9 @@ def fit_rotations(world: np.ndarray) -> np.ndarray:
     return g
 
 
+OPTICAL_AXIS = np.array([0.0, 0.0, 1.0])  # camera frame: x right, y down, z forward
+
+
 def solve_translation(world_cam: np.ndarray, pixels: np.ndarray, weights: np.ndarray, focal: float, centre: np.ndarray) -> np.ndarray:
     """Camera-frame positions ``(T, 3)`` m of the landmarks' origin (hip centre).
 
@@ -163,6 +166,12 @@ def landmarks_to_smpl(
     picks = TRANSLATION_LANDMARKS
     weights = np.clip(visibility[:, picks], 0.05, 1.0)
     weights[~present] = 1.0  # interpolated frames: the filled pixels stand in for the detection
+    t_cam = gaussian_smooth(solve_translation(world[:, picks], pixels[:, picks], weights, focal, centre), 2 * sigma, wrap=False)
+    # MediaPipe sees a crop centred on the person, so its world landmarks face the viewing ray
+    # through the hips, not the optical axis: turn them onto that ray, then place them again.
+    # Otherwise a person crossing the view seems to turn by the change of the ray's angle.
+    to_ray = rot.between(np.broadcast_to(OPTICAL_AXIS, t_cam.shape), t_cam)
+    world = rot.rotate(to_ray[:, None], world)
     t_cam = gaussian_smooth(solve_translation(world[:, picks], pixels[:, picks], weights, focal, centre), 2 * sigma, wrap=False)
 
     world_up = world @ CAMERA_TO_WORLD.T

@@ -36,6 +36,11 @@ class CleanupOptions:
     estimates, where an unknown camera pitch shows as a floor that slopes along the walk."""
     max_tilt_deg: float = 30.0
     """A fitted floor steeper than this is not trusted (the clip is left as it is)."""
+    repair_turns_deg: float = 0.0
+    """If > 0: frames where the root's heading, or the upper body's twist on the root, leaves its
+    one-second running median by more than this are re-interpolated from their neighbours —
+    monocular estimates briefly turn the whole body round when the hips' depth order is
+    ambiguous. 0 disables."""
     stance_from_lower_foot: bool = False
     """Also count the lower contact body of each frame as planted (walking always has a foot on
     the ground): for estimates whose feet glide with the body, so that no foot is ever still
@@ -48,7 +53,7 @@ class CleanupOptions:
     ground tilted by the shin's angle and trip the simulated character."""
 
 
-VIDEO_ESTIMATE_CLEANUP = CleanupOptions(level_ground=True, flat_feet=True, stance_from_lower_foot=True)
+VIDEO_ESTIMATE_CLEANUP = CleanupOptions(level_ground=True, flat_feet=True, stance_from_lower_foot=True, repair_turns_deg=20.0)
 """Cleanup for motions estimated from a single video (``vidmimic run``): floor levelled, feet
 flat, the lower foot planted. Mocap keeps the defaults."""
 
@@ -133,6 +138,50 @@ def level_motion(motion: CharacterMotion, max_tilt_deg: float = 30.0) -> Charact
     centre = motion.root_pos.mean(axis=0)
     root_pos = centre + rot.rotate(turn, motion.root_pos - centre)
     return replace(motion, root_pos=root_pos, root_rot=rot.multiply(np.broadcast_to(turn, motion.root_rot.shape), motion.root_rot))
+
+
+def _headings_deg(rots: np.ndarray, forward: np.ndarray) -> np.ndarray:
+    """``(T,)`` unwrapped heading (deg about +Y) of rotations ``(T, 4)`` for a body facing ``forward``."""
+    f = rot.rotate(rots, np.broadcast_to(forward, rots.shape[:-1] + (3,)))
+    return np.degrees(np.unwrap(np.arctan2(-f[:, 2], f[:, 0])))
+
+
+def _running_median(values: np.ndarray, window: int) -> np.ndarray:
+    half = window // 2
+    padded = np.pad(values, half, mode="edge")
+    return np.median(np.lib.stride_tricks.sliding_window_view(padded, 2 * half + 1), axis=-1)
+
+
+def turn_outliers(motion: CharacterMotion, max_deg: float, window_s: float = 1.0) -> np.ndarray:
+    """``(T,)`` bool: frames whose root heading or upper-body twist leaves its running median by > ``max_deg``."""
+    character = motion.character
+    _, rots = motion.body_frames()
+    window = max(3, int(round(window_s * motion.fps)))
+    root = _headings_deg(rots[:, 0], character.forward)
+    bad = np.abs(root - _running_median(root, window)) > max_deg
+    for b in range(1, character.num_bodies):
+        if character.skeleton.parents[b] == 0 and b not in character.contact_bodies and character.body_names[b] != "root":
+            twist = _headings_deg(rots[:, b], character.forward) - root
+            bad |= np.abs(twist - _running_median(twist, window)) > max_deg
+    return bad
+
+
+def repair_frames(motion: CharacterMotion, bad: np.ndarray) -> CharacterMotion:
+    """Replace the rotations of ``bad`` frames by slerp between the nearest good frames (positions kept)."""
+    if not bad.any() or bad.all():
+        return motion
+    root_rot, joint_rot = motion.root_rot.copy(), motion.joint_rot.copy()
+    n = len(bad)
+    for start, stop in _segments(bad):
+        before, after = start - 1, stop
+        if before < 0 or after >= n:
+            source = after if before < 0 else before
+            root_rot[start:stop], joint_rot[start:stop] = root_rot[source], joint_rot[source]
+            continue
+        t = (np.arange(start, stop) - before) / (after - before)
+        root_rot[start:stop] = rot.slerp(root_rot[before], root_rot[after], t)
+        joint_rot[start:stop] = rot.slerp(joint_rot[before], joint_rot[after], t[:, None])
+    return replace(motion, root_rot=root_rot, joint_rot=joint_rot)
 
 
 def flatten_feet(motion: CharacterMotion) -> CharacterMotion:
@@ -291,6 +340,8 @@ def clean_motion(motion: CharacterMotion, options: CleanupOptions = CleanupOptio
     """Smooth, ground, detect contacts and remove foot skate; returns the motion and ``(T, C)`` contacts."""
     wrap = motion.loop == "wrap"
     sigma = options.smooth_sigma_s * motion.fps
+    if options.repair_turns_deg > 0:
+        motion = repair_frames(motion, turn_outliers(motion, options.repair_turns_deg))
     motion = replace(
         motion,
         root_pos=gaussian_smooth(motion.root_pos, sigma, wrap),
