@@ -137,3 +137,24 @@ def test_video_cleanup_plants_gliding_feet_flat(character):
     default, _ = clean_motion(gliding, CleanupOptions())
     # the same stance frames, slide per frame: planted vs still gliding
     assert np.median(contact_slide(clean, contacts)) < 0.3 * np.median(contact_slide(default, contacts))
+
+
+def test_brief_whole_body_turns_are_repaired(character):
+    """A 60-degree turn of the whole body for 8 frames (a monocular depth-order confusion) is found
+    and re-interpolated; the rest of the clip is untouched."""
+    from dataclasses import replace
+
+    from retargeting.cleanup import repair_frames, turn_outliers
+
+    walk = read_deepmimic(WALK, character)
+    times = np.arange(0, 3 * walk.duration, 1 / 30)
+    root_pos, root_rot, joint_rot = walk.sample(times)
+    clean = replace(walk, frame_dt=np.full(len(times), 1 / 30), root_pos=root_pos, root_rot=root_rot, joint_rot=joint_rot, loop="none")
+    turned = root_rot.copy()
+    turned[50:58] = rot.multiply(rot.about_axis(np.array([0.0, 1.0, 0.0]), np.radians(60.0)), turned[50:58])
+    noisy = replace(clean, root_rot=turned)
+    bad = turn_outliers(noisy, 20.0)
+    assert bad[50:58].all() and bad.sum() <= 10
+    assert not turn_outliers(clean, 20.0).any()
+    repaired = repair_frames(noisy, bad)
+    assert np.degrees(rot.geodesic_angle(repaired.root_rot, root_rot)).max() < 10.0
