@@ -42,6 +42,8 @@ def _preview(args: argparse.Namespace) -> int:
 def _train(args: argparse.Namespace) -> int:
     import os
 
+    if args.init is not None:
+        _require_file(args.init)
     from control import mpi
 
     if args.workers > 1 and mpi.size() == 1 and not os.environ.get("VIDMIMIC_MPI_CHILD"):
@@ -58,8 +60,6 @@ def _train(args: argparse.Namespace) -> int:
         log_std_init=defaults.log_std_init if args.log_std_init is None else args.log_std_init,
         gamma=args.gamma or defaults.gamma,
     )
-    if args.init is not None:
-        _require_file(args.init)
     train(args.motion, args.output, config, EnvConfig(), resume=args.resume, init=args.init)
     return 0
 

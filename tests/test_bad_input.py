@@ -135,3 +135,16 @@ def test_failed_write_leaves_no_partial_file(tmp_path, character, monkeypatch):
     with pytest.raises(ValueError):
         deepmimic_file.write_deepmimic(tmp_path / "x.txt", motion)
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("command", [("train", "{walk}", "-o", "{run}", "--init", "{missing}"), ("run", "{walk}", "-o", "{run}", "--init-policy", "{missing}")])
+def test_a_missing_warm_start_policy_is_one_line(command, tmp_path):
+    from tests.conftest import WALK
+
+    missing = tmp_path / "no_policy.zip"
+    args = [a.format(walk=WALK, run=tmp_path / "run", missing=missing) for a in command]
+    result = run_cli(*args)
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "no_policy.zip" in lines[0] and "no such file" in lines[0], result.stderr
+    assert not (tmp_path / "run").exists()
