@@ -26,6 +26,23 @@ def _convert(args: argparse.Namespace) -> int:
     return 0
 
 
+def _blend(args: argparse.Namespace) -> int:
+    from characters.character import humanoid
+    from characters.errors import input_error
+    from retargeting.deepmimic_file import read_deepmimic, write_deepmimic
+    from retargeting.gait_cycle import blend_cycles
+
+    if not 0.0 <= args.alpha <= 1.0:
+        raise input_error(None, "--alpha must be between 0 and 1")
+    try:
+        motion = blend_cycles(read_deepmimic(args.a, humanoid()), read_deepmimic(args.b, humanoid()), args.alpha)
+    except ValueError as exc:
+        raise input_error(None, str(exc)) from None
+    write_deepmimic(args.output, motion)
+    print(f"wrote {args.output}")
+    return 0
+
+
 def _preview(args: argparse.Namespace) -> int:
     from app.progress import ProgressBar
     from characters.character import humanoid
@@ -134,7 +151,7 @@ def _estimate(args: argparse.Namespace) -> int:
 def _run(args: argparse.Namespace) -> int:
     from app.run import RunOptions, run_pipeline
 
-    options = RunOptions(train_minutes=args.train_minutes, train_timesteps=args.train_timesteps, workers=args.workers, estimator=args.estimator, max_frames=args.max_frames, seed=args.seed, init_policy=args.init_policy)
+    options = RunOptions(train_minutes=args.train_minutes, train_timesteps=args.train_timesteps, workers=args.workers, estimator=args.estimator, max_frames=args.max_frames, seed=args.seed, init_policy=args.init_policy, loop=args.loop)
     if args.init_policy is not None:
         _require_file(args.init_policy)
     report = run_pipeline(args.video, args.output, options)
@@ -195,6 +212,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--smpl-model", metavar="FILE", help="your SMPL model (.pkl/.npz): exact skeleton for the .npz input's betas")
     p.set_defaults(func=_convert)
 
+    p = sub.add_parser("blend", help="a cyclic motion part of the way from cycle A to cycle B (a curriculum for warm starts)")
+    p.add_argument("a", help="cyclic DeepMimic .txt (its timing is kept)")
+    p.add_argument("b", help="cyclic DeepMimic .txt, phase-aligned with A (e.g. `vidmimic run --loop --init-policy` on A's policy)")
+    p.add_argument("--alpha", type=float, required=True, help="0 gives A, 1 gives B on A's timing")
+    p.add_argument("-o", "--output", required=True, help="output .txt")
+    p.set_defaults(func=_blend)
+
     p = sub.add_parser("preview", help="render a motion file onto the character (mp4, or png for one frame)")
     p.add_argument("motion", help=".txt, .npz or .bvh motion")
     p.add_argument("-o", "--output", required=True, help="output .mp4 or .png")
@@ -250,7 +274,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("estimate", help="video -> 2D keypoints, optical flow, SMPL motion, overlay and side-view videos")
     p.add_argument("video", help="mp4, mov, avi or webm")
     p.add_argument("-o", "--output", required=True, help="output folder")
-    p.add_argument("--estimator", default="mediapipe_ik", help="3D estimator (registered: mediapipe_ik)")
+    p.add_argument("--estimator", default="mediapipe_ik", help="3D estimator: mediapipe_ik (the baseline) or lifter (the motion-based network)")
     p.add_argument("--person-box", metavar="X0,Y0,X1,Y1", help="follow this person (a box in the first frame, px) instead of the most prominent one")
     p.add_argument("--max-frames", type=int, help="only the first N frames")
     p.set_defaults(func=_estimate)
@@ -265,6 +289,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-frames", type=int, help="only the first N frames of the video")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--init-policy", metavar="POLICY", help="warm-start training from this policy.zip")
+    p.add_argument("--loop", action="store_true",
+                   help="imitate the estimate's best repeating cycle (a walk's gait cycle) in a loop instead of the whole clip once")
     p.set_defaults(func=_run)
 
     p = sub.add_parser("serve", help="the web app: upload videos, follow jobs, view and download results")
@@ -278,6 +304,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--train-minutes", type=float, help="default training budget per job")
     p.add_argument("--init-policy", metavar="POLICY", help="warm-start every job's training from this policy.zip")
     p.set_defaults(func=_serve)
+
+    from app.estimator_cli import add_parser as add_estimator_parser
+
+    add_estimator_parser(sub)
 
     p = sub.add_parser(
         "demo", help="the built-in demo: `run` on a generated sample video, training warm-started from the shipped sample policy",

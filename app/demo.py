@@ -35,7 +35,7 @@ def run_demo(out_dir: str | Path, train_minutes: float = DEMO_TRAIN_MINUTES, wor
         write_sample_video(video, progress=ProgressBar("sample video"))
     workers = workers or min(2, os.cpu_count() or 1)
     init = str(SAMPLE_POLICY) if SAMPLE_POLICY.exists() else None
-    options = RunOptions(train_minutes=train_minutes, workers=workers, init_policy=init, evaluation_episodes=5)
+    options = RunOptions(train_minutes=train_minutes, workers=workers, init_policy=init, evaluation_episodes=5, loop=True)
     report = run_pipeline(video, out, options)
     summary = {
         "video": str(video),

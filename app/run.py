@@ -8,6 +8,7 @@ Layout of ``OUT/``::
 
     estimate/       keypoints.npz, flow.npz, motion_smpl.npz, overlay.webm, side_view.webm
     motion.txt      the reference on the character (DeepMimic format)
+    cycle.json      with --loop: the frames of the estimate that motion.txt loops (null: whole clip)
     train/          the training run (policy.zip, checkpoint.zip, progress.csv, tb/ ...)
     replay.webm     simulated character (orange) with the reference as a ghost
     sim_motion.txt  the simulated motion
@@ -40,6 +41,8 @@ class RunOptions:
     seed: int = 0
     replay_seconds: float | None = None  # default: 10 s for cyclic clips, else the clip's length
     init_policy: str | None = None  # warm-start training from this policy.zip (see ``vidmimic train --init``)
+    loop: bool = False  # imitate the estimate's best repeating cycle in a loop (walks, runs) instead of the whole clip;
+    # with init_policy, the cycle starts at the phase that matches the policy's own cyclic reference
 
 
 def _hash(*parts: object) -> str:
@@ -93,6 +96,7 @@ def run_pipeline(video: str | Path, out_dir: str | Path, options: RunOptions = R
     from retargeting.bvh_export import write_character_bvh
     from retargeting.cleanup import VIDEO_ESTIMATE_CLEANUP
     from retargeting.deepmimic_file import read_deepmimic, write_deepmimic
+    from retargeting.gait_cycle import loop_best_cycle
     from retargeting.gltf_export import write_glb
     from retargeting.smpl_character import character_to_smpl, smpl_to_character
 
@@ -109,9 +113,17 @@ def run_pipeline(video: str | Path, out_dir: str | Path, options: RunOptions = R
 
     def retarget() -> None:
         motion = smpl_to_character(read_amass(est / "motion_smpl.npz"), character, VIDEO_ESTIMATE_CLEANUP)
+        cycle = None
+        if options.loop:
+            motion, cycle = loop_best_cycle(motion, phase_reference=_policy_motion(options.init_policy, character))
+            message = "no repeating cycle found; imitating the whole clip" if cycle is None else (
+                f"looping frames {cycle.start}-{cycle.start + cycle.length} ({motion.duration:.2f} s, ends differ by {cycle.mismatch_deg:.1f} deg)")
+            print(f"retarget     {message}", flush=True)
+        (out / "cycle.json").write_text(json.dumps(None if cycle is None else asdict(cycle)))
         write_deepmimic(out / "motion.txt", motion)
 
-    stages.run("retarget", _hash(est / "motion_smpl.npz"), [out / "motion.txt"], retarget)
+    phase_key = _hash(Path(options.init_policy)) if options.loop and options.init_policy else None
+    stages.run("retarget", _hash(est / "motion_smpl.npz", options.loop, asdict(VIDEO_ESTIMATE_CLEANUP), phase_key), [out / "motion.txt"], retarget)
 
     train_dir = out / "train"
 
@@ -146,7 +158,9 @@ def run_pipeline(video: str | Path, out_dir: str | Path, options: RunOptions = R
     stages.run("replay", _hash(policy, options.replay_seconds), [out / "replay.webm", out / "sim_motion.txt"], run_replay)
 
     def run_evaluation() -> None:
-        result = evaluate(policy, episodes=options.evaluation_episodes, seconds=min(10.0, read_deepmimic(out / "motion.txt", character).duration), seed=options.seed)
+        reference = read_deepmimic(out / "motion.txt", character)
+        seconds = 10.0 if reference.loop == "wrap" else min(10.0, reference.duration)
+        result = evaluate(policy, episodes=options.evaluation_episodes, seconds=seconds, seed=options.seed)
         (out / "evaluation.json").write_text(json.dumps(result, indent=1))
 
     stages.run("evaluate", _hash(policy, options.evaluation_episodes), [out / "evaluation.json"], run_evaluation)
@@ -166,6 +180,7 @@ def run_pipeline(video: str | Path, out_dir: str | Path, options: RunOptions = R
     report = {
         "video": str(video),
         "options": asdict(options),
+        "cycle": json.loads((out / "cycle.json").read_text()) if (out / "cycle.json").exists() else None,
         "evaluation": json.loads((out / "evaluation.json").read_text()),
         "training_curve": _curve(train_dir / "progress.csv"),
         "files": sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file() and "tb" not in p.parts and "snapshots" not in p.parts),
@@ -173,6 +188,21 @@ def run_pipeline(video: str | Path, out_dir: str | Path, options: RunOptions = R
     (out / "report.json").write_text(json.dumps(report, indent=1))
     (out / "report.html").write_text(_report_html(report))
     return report
+
+
+def _policy_motion(policy: str | None, character):
+    """The reference motion inside a policy zip (None without a policy)."""
+    if policy is None:
+        return None
+    import tempfile
+
+    from control.train import policy_motion_text
+    from retargeting.deepmimic_file import read_deepmimic
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "motion.txt"
+        path.write_text(policy_motion_text(policy))
+        return read_deepmimic(path, character)
 
 
 def _curve(progress_csv: Path) -> list[dict]:

@@ -1,6 +1,6 @@
 """Frames per second of ``vidmimic estimate`` on a 1080x1920 60 fps view, per stage and end to end.
 
-    python benchmarks/estimate_speed.py [VIDEO]
+    python benchmarks/estimate_speed.py [VIDEO] [--estimator mediapipe_ik|lifter]
 
 Runs the real command once; prints its per-stage rates (decode, keypoints, flow, estimator,
 from the command's own summary) and the whole command's wall-clock rate, which also counts
@@ -20,14 +20,22 @@ VIDEO = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "multiv
 
 
 def main() -> int:
-    video = Path(sys.argv[1]) if len(sys.argv) > 1 else VIDEO
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("video", type=Path, nargs="?", default=VIDEO)
+    parser.add_argument("--estimator", default="mediapipe_ik")
+    args = parser.parse_args()
+    video = args.video
     with tempfile.TemporaryDirectory() as tmp:
         start = time.perf_counter()
-        done = subprocess.run([sys.executable, "-m", "app.cli", "estimate", str(video), "-o", tmp], check=True, capture_output=True, text=True)
+        done = subprocess.run([sys.executable, "-m", "app.cli", "estimate", str(video), "-o", tmp, "--estimator", args.estimator],
+                              check=True, capture_output=True, text=True)
         wall = time.perf_counter() - start
     summary = json.loads(done.stdout[done.stdout.index("{"):])
     print(json.dumps({
         "video": video.name,
+        "estimator": args.estimator,
         "frames": summary["frames"],
         "stages_fps": summary["frames_per_second_by_stage"],
         "pipeline_fps": summary["frames_per_second_end_to_end"],

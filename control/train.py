@@ -98,6 +98,17 @@ def load_extras(path: str | Path) -> tuple[object, str, dict]:
         raise input_error(path, f"not a vidmimic policy ({exc})") from None
 
 
+def policy_motion_text(path: str | Path) -> str:
+    """The reference motion (DeepMimic text) a policy zip was trained on; no SB3 import needed."""
+    from characters.errors import input_error
+
+    try:
+        with zipfile.ZipFile(path) as z:
+            return z.read("vidmimic/motion.txt").decode()
+    except (OSError, KeyError, zipfile.BadZipFile) as exc:
+        raise input_error(path, f"not a vidmimic policy ({exc})") from None
+
+
 class _Monitor:
     """Progress line, CSV log, time limit and periodic checkpoints (an SB3 callback)."""
 

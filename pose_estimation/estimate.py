@@ -7,8 +7,9 @@ Outputs in ``OUT/``:
     ``overlay.webm``   the video with the 2D keypoints (green) and the projected 3D skeleton (orange)
     ``side_view.webm`` the estimated 3D skeleton seen from the side
 
-Estimators are registered by name in ``ESTIMATORS``; ``mediapipe_ik`` (MediaPipe world
-landmarks + inverse kinematics) is the baseline and the default.
+Estimators are registered by name in ``ESTIMATORS``: ``mediapipe_ik`` (MediaPipe world
+landmarks + inverse kinematics) is the baseline and the default; ``lifter`` is the
+motion-based network trained on synthetic people (``pose_estimation/lifter.py``).
 """
 
 from __future__ import annotations
@@ -126,7 +127,14 @@ def mediapipe_ik(front: FrontEnd) -> SmplMotion:
     return landmarks_to_smpl(front.world, front.landmarks[..., :2], front.landmarks[..., 2], ~kp.occluded, front.fps, tuple(int(v) for v in kp.image_size))
 
 
-ESTIMATORS: dict[str, Callable[[FrontEnd], SmplMotion]] = {"mediapipe_ik": mediapipe_ik}
+def lifter(front: FrontEnd) -> SmplMotion:
+    """The motion-based lifter with the shipped weights (``pose_estimation/weights/lifter.pt``)."""
+    from pose_estimation.lifter_estimator import lifter_estimator  # torch is imported only when used
+
+    return lifter_estimator()(front)
+
+
+ESTIMATORS: dict[str, Callable[[FrontEnd], SmplMotion]] = {"mediapipe_ik": mediapipe_ik, "lifter": lifter}
 
 
 def project(points_world: np.ndarray, image_size: np.ndarray) -> np.ndarray:

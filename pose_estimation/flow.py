@@ -48,6 +48,13 @@ class CropFlow:
         self.dis = cv2.DISOpticalFlow_create(DIS_PRESETS[options.preset])
         self._previous: np.ndarray | None = None
 
+    def between(self, before: np.ndarray, current: np.ndarray) -> np.ndarray:
+        """``(cells, cells, 2)`` float16 flow from crop ``before`` to crop ``current`` (grey, ``size x size``)."""
+        o = self.options
+        flow = self.dis.calc(before, current, None)
+        k = o.size // o.cells
+        return (flow.reshape(o.cells, k, o.cells, k, 2).mean(axis=(1, 3)) / o.size).astype(np.float16)
+
     def __call__(self, frame: np.ndarray, box: np.ndarray | None) -> np.ndarray:
         o = self.options
         out = np.zeros((o.cells, o.cells, 2), dtype=np.float16)
@@ -57,9 +64,6 @@ class CropFlow:
         square = square_box(box)
         current = crop(frame, square, o.size)
         if self._previous is not None:
-            before = crop(self._previous, square, o.size)
-            flow = self.dis.calc(before, current, None)
-            k = o.size // o.cells
-            out = (flow.reshape(o.cells, k, o.cells, k, 2).mean(axis=(1, 3)) / o.size).astype(np.float16)
+            out = self.between(crop(self._previous, square, o.size), current)
         self._previous = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY) if frame.ndim == 3 else frame
         return out

@@ -45,17 +45,31 @@ class CleanupOptions:
     """Also count the lower contact body of each frame as planted (walking always has a foot on
     the ground): for estimates whose feet glide with the body, so that no foot is ever still
     enough for the speed test; the leg IK then plants the stance foot."""
+    plant_lower_foot: bool = False
+    """Move the root up or down in every frame so the lower contact body just touches the ground
+    (smoothed over ``blend_s``): for estimates of walks, whose stance foot hovers or sinks by
+    centimetres as the estimated depth wanders. Wrong for motions with flight phases."""
     stance_min_s: float = 0.15
     """With ``stance_from_lower_foot``, stances shorter than this are dropped (foot-height noise)."""
+    heading_sigma_s: float = 0.0
+    """If > 0: the root's heading follows its Gaussian-smoothed course (this sigma, s), the whole
+    body turned with it — single-view estimates swing the heading within each gait cycle. 0 disables."""
+    path_sigma_s: float = 0.0
+    """If > 0: extra Gaussian smoothing (this sigma, s) of the root's horizontal path — a
+    single-view estimate's depth jitters from frame to frame. 0 disables."""
     flat_feet: bool = False
     """Turn each contact body (foot) level, keeping its heading: for estimates that leave the
     ankles at rest (MediaPipe has no foot orientation), whose feet would otherwise meet the
     ground tilted by the shin's angle and trip the simulated character."""
 
 
-VIDEO_ESTIMATE_CLEANUP = CleanupOptions(level_ground=True, flat_feet=True, stance_from_lower_foot=True, repair_turns_deg=20.0)
-"""Cleanup for motions estimated from a single video (``vidmimic run``): floor levelled, feet
-flat, the lower foot planted. Mocap keeps the defaults."""
+VIDEO_ESTIMATE_CLEANUP = CleanupOptions(
+    level_ground=True, flat_feet=True, stance_from_lower_foot=True, plant_lower_foot=True, repair_turns_deg=20.0, heading_sigma_s=0.4,
+    path_sigma_s=0.1,
+)
+"""Cleanup for motions estimated from a single video (``vidmimic run``): brief turns repaired,
+heading and path steadied, floor levelled, feet flat, the lower foot planted (on the ground and
+in place). Mocap keeps the defaults."""
 
 
 def gaussian_smooth(values: np.ndarray, sigma_frames: float, wrap: bool) -> np.ndarray:
@@ -220,6 +234,16 @@ def lift_above_ground(motion: CharacterMotion) -> CharacterMotion:
     return replace(motion, root_pos=root_pos)
 
 
+def plant_lower_foot(motion: CharacterMotion, smooth_s: float) -> CharacterMotion:
+    """Shift the root vertically per frame so the lower contact body's lowest point is at height 0 (smoothed)."""
+    character = motion.character
+    pos, rots = motion.body_frames()
+    lowest = character.lowest_heights(pos, rots, tuple(character.contact_bodies)).min(axis=1)
+    root_pos = motion.root_pos.copy()
+    root_pos[:, 1] -= gaussian_smooth(lowest, smooth_s * motion.fps, wrap=motion.loop == "wrap")
+    return replace(motion, root_pos=root_pos)
+
+
 def detect_contacts(motion: CharacterMotion, options: CleanupOptions) -> np.ndarray:
     """``(T, C)`` bool: is each of ``character.contact_bodies`` on the ground in each frame."""
     character = motion.character
@@ -342,17 +366,27 @@ def clean_motion(motion: CharacterMotion, options: CleanupOptions = CleanupOptio
     sigma = options.smooth_sigma_s * motion.fps
     if options.repair_turns_deg > 0:
         motion = repair_frames(motion, turn_outliers(motion, options.repair_turns_deg))
+    if options.heading_sigma_s > 0:
+        from retargeting.gait_cycle import steady_heading
+
+        motion = steady_heading(motion, options.heading_sigma_s)
     motion = replace(
         motion,
         root_pos=gaussian_smooth(motion.root_pos, sigma, wrap),
         root_rot=smooth_rotations(motion.root_rot, sigma, wrap),
         joint_rot=smooth_rotations(motion.joint_rot, sigma, wrap),
     )
+    if options.path_sigma_s > 0:
+        root_pos = motion.root_pos.copy()
+        root_pos[:, [0, 2]] = gaussian_smooth(root_pos[:, [0, 2]], options.path_sigma_s * motion.fps, wrap=False)
+        motion = replace(motion, root_pos=root_pos)
     if options.level_ground:
         motion = level_motion(motion, options.max_tilt_deg)
     if options.flat_feet:
         motion = flatten_feet(motion)
     motion = ground_motion(motion, options.ground_percentile)
+    if options.plant_lower_foot:
+        motion = plant_lower_foot(motion, options.blend_s)
     contacts = detect_contacts(motion, options)
     blend = max(1, int(round(options.blend_s * motion.fps)))
     pos, _ = motion.body_frames()

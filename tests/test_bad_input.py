@@ -148,3 +148,15 @@ def test_a_missing_warm_start_policy_is_one_line(command, tmp_path):
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "no_policy.zip" in lines[0] and "no such file" in lines[0], result.stderr
     assert not (tmp_path / "run").exists()
+
+
+def test_blend_needs_two_cyclic_motions(tmp_path):
+    data = walk_json()
+    data["Loop"] = "none"
+    once = write_clip(tmp_path / "once.txt", data)
+    out = tmp_path / "blend.txt"
+    result = run_cli("blend", str(WALK), str(once), "--alpha", "0.5", "-o", str(out))
+    assert result.returncode == 2 and result.stderr.strip().count("\n") == 0 and "cyclic" in result.stderr, result.stderr
+    assert run_cli("blend", str(WALK), str(WALK), "--alpha", "1.5", "-o", str(out)).returncode == 2
+    assert not out.exists()
+    assert run_cli("blend", str(WALK), str(WALK), "--alpha", "0.5", "-o", str(out)).returncode == 0 and out.exists()

@@ -61,6 +61,9 @@ def test_demo_runs_the_video_pipeline_on_its_generated_sample(tmp_path, characte
     motion = read_deepmimic(out / "motion.txt", character)
     travel = np.linalg.norm((motion.root_pos[-1] - motion.root_pos[0])[[0, 2]]) / motion.duration
     assert 0.8 < travel < 1.2
-    assert summary["evaluation"]["episodes"] == 5
-    if SAMPLE_POLICY.exists():  # training was warm-started from the shipped sample policy
+    cycle = json.loads((out / "cycle.json").read_text())
+    assert motion.loop == "wrap" and 30 <= cycle["length"] <= 45  # one gait cycle of the estimate, looped
+    assert summary["evaluation"]["episodes"] == 5 and summary["evaluation"]["seconds"] == 10.0
+    if SAMPLE_POLICY.exists():  # training was warm-started from the shipped sample policy, made on this very motion
         assert json.loads((out / "train" / "config.json").read_text())["init"] == str(SAMPLE_POLICY)
+        assert (out / "motion.txt").read_bytes() == (SAMPLE_POLICY.parent / "motion.txt").read_bytes()

@@ -1,0 +1,112 @@
+"""``vidmimic estimator data | train | evaluate``: the lifter's synthetic data, training and scores."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shlex
+import sys
+from pathlib import Path
+
+DEFAULT_WEIGHTS = Path(__file__).resolve().parents[1] / "pose_estimation" / "weights" / "lifter.pt"
+HARNESS = Path(__file__).resolve().parents[2] / "shared" / "data" / "multiview" / "pose2sim_single"  # as pose_estimation.real_harness.DATA
+
+
+def _data(args: argparse.Namespace) -> int:
+    from app.progress import ProgressBar
+    from pose_estimation.synthetic import SyntheticOptions
+    from pose_estimation.synthetic_dataset import generate_dataset
+
+    options = SyntheticOptions(frames=args.frames, moving_background=not args.static_background, occluders=not args.no_occluders,
+                               total_occlusion=not args.no_total_occlusion)
+    try:
+        generate_dataset(args.output, args.clips, args.seed, options, held_out=args.held_out, mocap_folders=args.mocap,
+                         workers=args.workers, progress=ProgressBar("shards"))
+    except ValueError as exc:
+        from characters.errors import input_error
+
+        raise input_error(None, str(exc)) from None
+    print(f"wrote {args.output}")
+    return 0
+
+
+def _train(args: argparse.Namespace) -> int:
+    from app.progress import ProgressBar
+    from characters.errors import input_error
+    from pose_estimation.lifter import LifterConfig
+    from pose_estimation.lifter_train import TrainOptions, train_lifter
+
+    if not Path(args.data, "dataset.json").exists():
+        raise input_error(args.data, "not a synthetic dataset (make one with `vidmimic estimator data`)")
+    config = LifterConfig(inputs=args.inputs, window=args.window)
+    options = TrainOptions(minutes=args.minutes, steps=args.steps, batch=args.batch, learning_rate=args.learning_rate, seed=args.seed, max_clips=args.max_clips)
+    command = "vidmimic " + " ".join(shlex.quote(a) for a in (args.argv or sys.argv[1:]))
+    try:
+        summary = train_lifter(args.data, args.output, config, options, resume=args.resume, progress=ProgressBar("train"), command=command)
+    except ValueError as exc:
+        raise input_error(None, str(exc)) from None
+    print(json.dumps({k: summary[k] for k in ("steps", "samples", "wall_clock_minutes")}, indent=1))
+    print(f"weights: {Path(args.output) / 'lifter.pt'}")
+    return 0
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    from pose_estimation.lifter_estimator import lifter_estimator
+    from pose_estimation.lifter_evaluate import evaluate_synthetic
+    from pose_estimation.lifter_train import load_lifter
+
+    from app.cli import _require_file
+
+    _require_file(str(args.weights))
+    result: dict = {"weights": str(args.weights)}
+    if args.data:
+        result["synthetic"] = evaluate_synthetic(load_lifter(args.weights), args.data, args.max_clips)
+    if args.real:
+        from pose_estimation.estimate import mediapipe_ik
+        from pose_estimation.real_harness import harness_views, score_estimator
+
+        views = harness_views(args.real)
+        result["real"] = {**views.report, "lifter": score_estimator(views, lifter_estimator(args.weights)),
+                          "mediapipe_ik": score_estimator(views, mediapipe_ik)}
+    print(json.dumps(result, indent=1))
+    return 0
+
+
+def add_parser(sub) -> None:
+    """Register ``estimator`` and its subcommands on the main parser's subparsers."""
+    top = sub.add_parser("estimator", help="the motion-based lifter: synthetic data, training, evaluation")
+    commands = top.add_subparsers(dest="estimator_command", required=True)
+
+    p = commands.add_parser("data", help="make (or finish) a synthetic dataset of clips")
+    p.add_argument("output", type=Path, help="dataset folder (re-running finishes missing shards)")
+    p.add_argument("--clips", type=int, default=2000)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--frames", type=int, default=64, help="frames per clip")
+    p.add_argument("--held-out", action="store_true", help="draw from the held-out mocap clips only (the test set)")
+    p.add_argument("--mocap", type=Path, action="append", help="another folder of BVH / AMASS npz / DeepMimic txt (repeatable)")
+    p.add_argument("--static-background", action="store_true", help="a tripod: the background does not move")
+    p.add_argument("--no-occluders", action="store_true", help="no objects in front of the person")
+    p.add_argument("--no-total-occlusion", action="store_true", help="no chunks of frames without the person")
+    p.add_argument("--workers", type=int, default=1, help="processes")
+    p.set_defaults(func=_data)
+
+    p = commands.add_parser("train", help="train the lifter on a synthetic dataset within a time budget")
+    p.add_argument("data", type=Path, help="dataset folder")
+    p.add_argument("-o", "--output", type=Path, required=True, help="run folder (lifter.pt, checkpoint.pt, progress.csv, train.json)")
+    p.add_argument("--inputs", default="flow+keypoints", choices=["flow+keypoints", "keypoints", "flow"])
+    p.add_argument("--window", type=int, default=31, help="frames per clip the network sees")
+    p.add_argument("--minutes", type=float, default=20.0, help="wall-clock budget; the learning-rate schedule spans it")
+    p.add_argument("--steps", type=int, help="step budget (then the schedule follows steps; --minutes still caps the time)")
+    p.add_argument("--batch", type=int, default=16)
+    p.add_argument("--learning-rate", type=float, default=1e-3)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--max-clips", type=int, help="use only the first N clips")
+    p.add_argument("--resume", action="store_true", help="continue the run folder's checkpoint")
+    p.set_defaults(func=_train, argv=None)
+
+    p = commands.add_parser("evaluate", help="score lifter weights on held-out synthetic clips and/or the real harness")
+    p.add_argument("--weights", type=Path, default=DEFAULT_WEIGHTS)
+    p.add_argument("--data", type=Path, help="held-out synthetic dataset folder")
+    p.add_argument("--max-clips", type=int)
+    p.add_argument("--real", type=Path, nargs="?", const=HARNESS, help="the calibrated multi-view recording (default: the shared one)")
+    p.set_defaults(func=_evaluate)

@@ -1,0 +1,107 @@
+"""The lifter as an estimator of ``vidmimic estimate``: front-end results -> SMPL motion.
+
+The video is cut into overlapping windows of the network's clip length (stride half a
+window, all windows in one batch); each frame takes the prediction of the window it is most
+central in. The pelvis is placed from the weak-perspective camera: its scale gives the depth
+with the same pinhole assumption as the baseline (focal length ``max(width, height)`` px at the
+image centre), its offset the position across the image. Camera axes become vidmimic's Y-up
+world by the half turn about x that the baseline uses.
+"""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from characters import rotations as rot
+from characters.errors import input_error
+from pose_estimation.flow import square_box
+from pose_estimation.landmarks_ik import CAMERA_TO_WORLD, fill_gaps
+from retargeting.cleanup import gaussian_smooth, smooth_rotations
+from retargeting.smpl import SmplMotion, smpl_skeleton
+
+SHIPPED_WEIGHTS = Path(__file__).resolve().parent / "weights" / "lifter.pt"
+SMOOTH_S = 0.03  # s, light temporal smoothing of the output (the LSTM is smooth already)
+
+
+def crop_inputs(keypoints: np.ndarray, confidence: np.ndarray, boxes: np.ndarray, occluded: np.ndarray, flow: np.ndarray) -> dict[str, np.ndarray]:
+    """The lifter's inputs from front-end arrays: pixel keypoints ``(T, 17, 2)`` -> crop coordinates of each frame's flow crop."""
+    regions = np.stack([square_box(b) for b in boxes])
+    side = np.maximum(regions[:, 2] - regions[:, 0], 1e-6)
+    kp = (keypoints - regions[:, None, :2]) / side[:, None, None]
+    kp[occluded] = 0.0
+    conf = np.where(occluded[:, None], 0.0, confidence)
+    return {"keypoints": kp.astype(np.float32), "confidence": conf.astype(np.float32), "occluded": occluded.astype(bool),
+            "flow": flow.astype(np.float32), "regions": regions}
+
+
+def window_starts(frames: int, window: int) -> np.ndarray:
+    """Starts of overlapping windows (stride ``window // 2``) covering ``frames`` (the last ends at the end)."""
+    if frames <= window:
+        return np.array([0])
+    starts = list(range(0, frames - window + 1, max(1, window // 2)))
+    if starts[-1] != frames - window:
+        starts.append(frames - window)
+    return np.array(starts)
+
+
+def predict(model, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Per-frame ``rotations (T, 24, 3, 3)``, ``betas (T, 10)``, ``camera (T, 3)`` over a whole video."""
+    frames = len(inputs["occluded"])
+    window = model.config.window
+    pad = max(0, window - frames)
+    arrays = {k: np.concatenate([v, np.repeat(v[-1:], pad, axis=0)]) if pad else v for k, v in inputs.items() if k != "regions"}
+    starts = window_starts(frames + pad, window)
+    batch = {k: torch.as_tensor(np.stack([v[s : s + window] for s in starts])) for k, v in arrays.items()}
+    with torch.no_grad():
+        out = {k: v.numpy() for k, v in model(batch).items()}
+    centre = starts + (window - 1) / 2.0
+    best = np.argmin(np.abs(np.arange(frames)[:, None] - centre[None]), axis=1)
+    offset = np.arange(frames) - starts[best]
+    return {k: v[best, offset] for k, v in out.items()}
+
+
+def lifter_to_smpl(model, keypoints: np.ndarray, confidence: np.ndarray, boxes: np.ndarray, occluded: np.ndarray, flow: np.ndarray,
+                   fps: float, image_size: tuple[int, int]) -> SmplMotion:
+    """SMPL motion of a video from its front-end arrays (see :func:`crop_inputs`)."""
+    inputs = crop_inputs(keypoints, confidence, boxes, occluded, flow)
+    out = predict(model, inputs)
+    sigma = SMOOTH_S * fps
+    local = smooth_rotations(rot.from_matrix(out["rotations"]), sigma, wrap=False)
+    to_world = rot.from_matrix(CAMERA_TO_WORLD)
+    local[:, 0] = rot.multiply(np.broadcast_to(to_world, local[:, 0].shape), local[:, 0])
+    regions = inputs["regions"]
+    side = np.maximum(regions[:, 2] - regions[:, 0], 1e-6)
+    focal = float(max(image_size))
+    centre = np.array(image_size, dtype=float) / 2.0
+    scale = np.maximum(out["camera"][:, 0], 1e-3)
+    depth = focal / side / scale
+    pixel = regions[:, :2] + out["camera"][:, 1:] * side[:, None]
+    pelvis_cam = np.column_stack([(pixel - centre) * depth[:, None] / focal, depth])
+    present = ~occluded
+    pelvis_cam = gaussian_smooth(fill_gaps(pelvis_cam, present) if present.any() else pelvis_cam, 2 * sigma, wrap=False)
+    return SmplMotion.from_local_rotations(local, pelvis_cam @ CAMERA_TO_WORLD.T, fps, smpl_skeleton())
+
+
+@functools.lru_cache(maxsize=4)
+def cached_lifter(path: str):
+    from pose_estimation.lifter_train import load_lifter
+
+    torch.set_num_threads(min(2, torch.get_num_threads()))
+    return load_lifter(path)
+
+
+def lifter_estimator(weights: str | Path = SHIPPED_WEIGHTS):
+    """An ``ESTIMATORS`` entry running the lifter with ``weights``."""
+
+    def estimator(front) -> SmplMotion:
+        if not Path(weights).exists():
+            raise input_error(weights, "no lifter weights here (train them with `vidmimic estimator train`)")
+        kp = front.keypoints
+        return lifter_to_smpl(cached_lifter(str(weights)), kp.keypoints, kp.confidence, kp.bbox, kp.occluded, front.flow,
+                              front.fps, tuple(int(v) for v in kp.image_size))
+
+    return estimator

@@ -1,0 +1,95 @@
+"""Cyclic motions from repetitive clips: steady heading, best cycle, seamless closing."""
+
+from dataclasses import replace
+
+import numpy as np
+
+from characters import rotations as rot
+from retargeting.deepmimic_file import read_deepmimic
+from retargeting.gait_cycle import Cycle, align_start, blend_cycles, close_cycle, find_cycle, loop_best_cycle, root_headings, steady_heading
+from tests.conftest import WALK
+
+UP = np.array([0.0, 1.0, 0.0])
+
+
+def unrolled_walk(character, cycles: int = 3):
+    """DeepMimic's walk played ``cycles`` times as one non-cyclic clip (each repeat moved on)."""
+    walk = read_deepmimic(WALK, character)
+    n = walk.num_frames - 1  # the last frame repeats the first
+    shift = walk.root_pos[-1] - walk.root_pos[0]
+    shift[1] = 0.0
+    root_pos = np.concatenate([walk.root_pos[:n] + k * shift for k in range(cycles)])
+    root_rot = np.concatenate([walk.root_rot[:n]] * cycles)
+    joint_rot = np.concatenate([walk.joint_rot[:n]] * cycles)
+    frame_dt = np.full(len(root_pos), walk.frame_dt[0])
+    return replace(walk, frame_dt=frame_dt, root_pos=root_pos, root_rot=root_rot, joint_rot=joint_rot, loop="none"), n
+
+
+def test_find_cycle_recovers_the_walks_period(character):
+    motion, period = unrolled_walk(character)
+    cycle = find_cycle(motion)
+    assert cycle is not None
+    assert cycle.length == period  # not half a cycle (a mirrored step) and not two cycles
+    assert cycle.mismatch_deg < 2.0
+
+
+def test_find_cycle_on_a_non_repeating_clip_is_poor(character):
+    motion, _ = unrolled_walk(character, cycles=1)
+    rng = np.random.default_rng(0)
+    noise = rot.from_axis_angle(np.cumsum(rng.normal(scale=0.08, size=motion.joint_rot.shape[:-1] + (3,)), axis=0))
+    drifting = replace(motion, joint_rot=rot.multiply(noise, motion.joint_rot))
+    looped, cycle = loop_best_cycle(drifting, max_mismatch_deg=5.0)
+    assert cycle is None and looped is drifting
+
+
+def test_closed_cycle_ends_where_it_starts(character):
+    motion, period = unrolled_walk(character)
+    rng = np.random.default_rng(1)
+    jitter = rot.from_axis_angle(rng.normal(scale=0.05, size=motion.joint_rot.shape[:-1] + (3,)))
+    noisy = replace(motion, joint_rot=rot.multiply(jitter, motion.joint_rot))
+    cycle = find_cycle(noisy)
+    looped = close_cycle(noisy, cycle)
+    assert looped.loop == "wrap" and looped.num_frames == cycle.length + 1
+    assert np.degrees(rot.geodesic_angle(looped.joint_rot[0], looped.joint_rot[-1])).max() < 1e-3
+    assert np.degrees(rot.geodesic_angle(looped.root_rot[0], looped.root_rot[-1])) < 1e-3
+    assert abs(looped.root_pos[0, 1] - looped.root_pos[-1, 1]) < 1e-9
+    assert np.allclose(looped.root_pos[0, [0, 2]], 0.0)
+    # The walk moves on: the cycle's displacement is about one cycle of the walk.
+    assert np.linalg.norm(looped.root_pos[-1, [0, 2]]) > 0.5
+
+
+def test_steady_heading_removes_a_swing_and_keeps_the_course(character):
+    motion, period = unrolled_walk(character)
+    swing = np.radians(25.0) * np.sin(2 * np.pi * np.arange(motion.num_frames) / period)
+    swung = replace(motion, root_rot=rot.multiply(rot.about_axis(UP, swing), motion.root_rot))
+    steadied = steady_heading(swung, sigma_s=0.4)
+    before = np.degrees(np.std(np.diff(root_headings(swung))))
+    after = np.degrees(np.std(np.diff(root_headings(steadied))))
+    assert after < 0.25 * before
+    middle = slice(period // 2, -period // 2)
+    assert abs(np.degrees(np.mean(root_headings(steadied)[middle] - root_headings(motion)[middle]))) < 3.0
+
+
+def test_align_start_finds_the_reference_phase(character):
+    motion, period = unrolled_walk(character)
+    clip = read_deepmimic(WALK, character)
+    cycle = find_cycle(motion)
+    aligned = align_start(motion, replace(cycle, start=cycle.start + 11), clip)  # any start in, the clip's phase out
+    assert aligned.start % period in (0, 1, period - 1)
+    looped, chosen = loop_best_cycle(motion, phase_reference=clip)
+    assert chosen.start % period in (0, 1, period - 1)
+    assert np.degrees(rot.geodesic_angle(looped.joint_rot, clip.joint_rot[: looped.num_frames])).mean() < 3.0
+
+
+def test_blend_cycles_goes_from_a_to_b(character):
+    clip = read_deepmimic(WALK, character)
+    motion, period = unrolled_walk(character)
+    b = close_cycle(motion, Cycle(start=10, length=period, mismatch_deg=0.0))  # the same walk, another phase
+    assert np.allclose(blend_cycles(clip, b, 0.0).joint_rot, clip.joint_rot)
+    full = blend_cycles(clip, b, 1.0)
+    assert full.duration == clip.duration and full.loop == "wrap"
+    assert np.degrees(rot.geodesic_angle(full.joint_rot[0], b.joint_rot[0])).max() < 1e-6
+    half = blend_cycles(clip, b, 0.5)
+    to_a = rot.geodesic_angle(half.joint_rot, clip.joint_rot)
+    to_b = rot.geodesic_angle(half.joint_rot, full.joint_rot)
+    assert np.allclose(to_a, to_b, atol=1e-6)

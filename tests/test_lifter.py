@@ -1,0 +1,166 @@
+"""The motion-based lifter: body model, synthetic data, losses, windows, training and commands."""
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from characters import rotations as rot
+from pose_estimation.body_model import NUM_BETAS, TorchSkeleton, matrix_from_6d, matrix_to_6d
+from pose_estimation.lifter import Lifter, LifterConfig, heatmaps
+from pose_estimation.lifter_estimator import predict, window_starts
+from pose_estimation.lifter_losses import pa_joint_error, procrustes_aligned
+from pose_estimation.lifter_train import quaternion_to_matrix
+from pose_estimation.mocap_library import HELD_OUT, load_library, motion_files
+from pose_estimation.synthetic import SyntheticOptions, synthetic_clip, world_joints
+from retargeting.smpl import SMPL_PARENTS
+from tests.conftest import run_cli
+
+SMALL = SyntheticOptions(frames=20)
+
+
+@pytest.fixture(scope="module")
+def training_clips():
+    return load_library(motion_files()[:3], held_out=False)
+
+
+def test_6d_round_trip_and_quaternions():
+    rng = np.random.default_rng(0)
+    q = rot.normalize(rng.normal(size=(50, 4)))
+    m = rot.to_matrix(q)
+    back = matrix_from_6d(torch.as_tensor(matrix_to_6d(m)))
+    assert np.allclose(back.numpy(), m, atol=1e-6)
+    assert np.allclose(quaternion_to_matrix(torch.as_tensor(q)).numpy(), m, atol=1e-6)
+
+
+def test_torch_skeleton_matches_numpy_forward_kinematics():
+    rng = np.random.default_rng(1)
+    world = rot.normalize(rng.normal(size=(7, 24, 4)))
+    betas = rng.normal(size=NUM_BETAS)
+    expected = world_joints(world, np.zeros((7, 3)), betas)
+    local = world.copy()
+    local[:, 1:] = rot.multiply(rot.conjugate(world[:, SMPL_PARENTS[1:]]), world[:, 1:])
+    got = TorchSkeleton()(torch.as_tensor(rot.to_matrix(local), dtype=torch.float32), torch.as_tensor(betas, dtype=torch.float32))
+    assert np.allclose(got.numpy(), expected, atol=1e-5)
+
+
+def test_procrustes_undoes_rotation_scale_and_shift():
+    rng = np.random.default_rng(2)
+    target = torch.as_tensor(rng.normal(size=(4, 24, 3)))
+    r = torch.as_tensor(rot.to_matrix(rot.normalize(rng.normal(size=(4, 4)))))
+    moved = 1.7 * target @ r.transpose(1, 2) + torch.as_tensor(rng.normal(size=(4, 1, 3)))
+    assert torch.allclose(procrustes_aligned(moved, target), target, atol=1e-6)
+    assert float(pa_joint_error(moved, target)) < 1e-6
+    assert float(pa_joint_error(moved + 0.1 * torch.randn_like(moved), target)) > 0.01
+
+
+def test_heatmap_peaks_at_the_keypoint():
+    kp = torch.zeros(17, 2)
+    kp[5] = torch.tensor([0.25, 0.75])
+    maps = heatmaps(kp, torch.ones(17), sigma=1.5)
+    assert maps.shape == (12, 32, 32)
+    y, x = np.unravel_index(int(maps[0].argmax()), (32, 32))
+    assert (x, y) in {(7, 23), (8, 24), (7, 24), (8, 23)}
+
+
+def test_held_out_clips_never_enter_training():
+    names = {c.name for c in load_library(motion_files(), held_out=False)}
+    assert names and not names & HELD_OUT
+    assert {c.name for c in load_library(motion_files(), held_out=True)} <= HELD_OUT
+
+
+def test_mirrored_clip_swaps_sides(training_clips):
+    clip = training_clips[0]
+    twice = clip.mirrored().mirrored()
+    assert np.allclose(twice.rotations, clip.rotations) and np.allclose(twice.pelvis, clip.pelvis)
+    joints = world_joints(clip.rotations.astype(float), clip.pelvis.astype(float), np.zeros(NUM_BETAS))
+    mirrored = world_joints(clip.mirrored().rotations.astype(float), clip.mirrored().pelvis.astype(float), np.zeros(NUM_BETAS))
+    # The mirrored left hip is the original right hip reflected through x = 0.
+    assert np.allclose(mirrored[:, 1], joints[:, 2] * np.array([-1, 1, 1]), atol=0.02)
+
+
+def test_synthetic_clip_is_reproducible_and_consistent(training_clips):
+    a = synthetic_clip(training_clips, np.random.default_rng([5, 1]), SMALL)
+    b = synthetic_clip(training_clips, np.random.default_rng([5, 1]), SMALL)
+    for k in a:
+        assert np.array_equal(a[k], b[k]), k
+    assert a["flow"].shape == (20, 32, 32, 2) and a["keypoints"].shape == (20, 17, 2)
+    visible = ~a["occluded"]
+    # Noisy keypoints sit near the true joints (shoulders .. ankles are SMPL joints).
+    coco_to_smpl = [16, 17, 18, 19, 20, 21, 1, 2, 4, 5, 7, 8]
+    error = np.linalg.norm(a["keypoints"][visible][:, 5:] - a["joints2d"][visible][:, coco_to_smpl], axis=-1)
+    assert np.median(error) < 0.05
+    # The truth's rotations reproduce its joints.
+    fk = TorchSkeleton()(quaternion_to_matrix(torch.as_tensor(a["rotations"])), torch.as_tensor(a["betas"])).numpy()
+    assert np.allclose(fk, a["joints"], atol=1e-4)
+    assert np.any(a["flow"][1:][visible[1:]] != 0)
+
+
+def test_total_occlusion_leaves_what_the_front_end_leaves(training_clips):
+    for seed in range(30):
+        clip = synthetic_clip(training_clips, np.random.default_rng([9, seed]), SyntheticOptions(frames=20, occluders=False))
+        if clip["occluded"].any():
+            break
+    else:
+        pytest.fail("no clip with a total occlusion in 30 draws")
+    gone = clip["occluded"]
+    assert np.all(clip["keypoints"][gone] == 0) and np.all(clip["confidence"][gone] == 0) and np.all(clip["flow"][gone] == 0)
+    after = np.flatnonzero(~gone[1:] & gone[:-1]) + 1  # first frame back: no flow (no previous crop)
+    assert np.all(clip["flow"][after] == 0)
+
+
+def test_windows_cover_every_frame_and_short_videos():
+    assert list(window_starts(10, 31)) == [0]
+    starts = window_starts(100, 31)
+    assert starts[0] == 0 and starts[-1] == 69 and np.all(np.diff(starts) <= 15)
+    model = Lifter(LifterConfig(window=8)).eval()
+    rng = np.random.default_rng(3)
+    for frames in (5, 23):
+        inputs = {"keypoints": rng.random((frames, 17, 2), dtype=np.float32), "confidence": np.ones((frames, 17), np.float32),
+                  "occluded": np.zeros(frames, bool), "flow": np.zeros((frames, 32, 32, 2), np.float32)}
+        out = predict(model, inputs)
+        assert out["rotations"].shape == (frames, 24, 3, 3) and out["camera"].shape == (frames, 3)
+
+
+def test_the_lifter_can_fit_a_batch(training_clips):
+    """Training reduces the loss on one small batch: the losses and gradients are wired."""
+    from pose_estimation.lifter_train import TrainOptions, losses
+
+    torch.manual_seed(0)
+    clips = [synthetic_clip(training_clips, np.random.default_rng([7, i]), SMALL) for i in range(4)]
+    batch = {k: torch.as_tensor(np.stack([c[k] for c in clips])) for k in clips[0]}
+    batch["flow"] = batch["flow"].float()
+    model = Lifter(LifterConfig(window=20))
+    optimiser = torch.optim.Adam(model.parameters(), lr=1e-3)
+    first = None
+    for _ in range(40):
+        terms = losses(model, TorchSkeleton(), batch, TrainOptions())
+        optimiser.zero_grad()
+        terms["total"].backward()
+        optimiser.step()
+        first = first if first is not None else float(terms["total"].detach())
+    assert float(terms["total"].detach()) < 0.5 * first
+
+
+def test_estimator_commands_end_to_end(tmp_path):
+    data = tmp_path / "data"
+    done = run_cli("estimator", "data", str(data), "--clips", "4", "--frames", "20", "--seed", "3")
+    assert done.returncode == 0, done.stderr
+    assert sorted(p.name for p in data.iterdir()) == ["dataset.json", "shard_0000.npz"]
+    clash = run_cli("estimator", "data", str(data), "--clips", "4", "--frames", "20", "--seed", "4")
+    assert clash.returncode == 2 and "different dataset" in clash.stderr
+    run = tmp_path / "run"
+    done = run_cli("estimator", "train", str(data), "-o", str(run), "--window", "16", "--minutes", "0.05", "--batch", "2")
+    assert done.returncode == 0, done.stderr
+    first = json.loads((run / "train.json").read_text())
+    assert first["steps"] > 0 and "estimator train" in first["command"]
+    done = run_cli("estimator", "train", str(data), "-o", str(run), "--window", "16", "--minutes", "0.1", "--batch", "2", "--resume")
+    assert done.returncode == 0, done.stderr
+    assert json.loads((run / "train.json").read_text())["steps"] > first["steps"]
+    done = run_cli("estimator", "evaluate", "--weights", str(run / "lifter.pt"), "--data", str(data))
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert result["synthetic"]["frames"] == 4 * 20 and result["synthetic"]["pa_mpjpe_mm"] > 0
+    mismatch = run_cli("estimator", "train", str(data), "-o", str(run), "--window", "8", "--minutes", "0.05", "--resume")
+    assert mismatch.returncode == 2 and "another lifter configuration" in mismatch.stderr
