@@ -6,7 +6,8 @@ Renders ``app.sample_video`` (4 s of DeepMimic's walk clip, clothed figure, trip
 ``vidmimic estimate`` on it and retargets the estimate onto the character with and without floor
 levelling, and with the whole video cleanup. Prints JSON: frames with a person, the estimate's
 walking speed against the clip's, the slope of the floor the feet stand on before and after
-levelling, and the feet (contacts, tilt, slide) under the mocap and the video cleanup.
+levelling, the feet (contacts, tilt, slide, height of the stance foot) and the heading's swing
+under the mocap and the video cleanup, and the gait cycle that ``vidmimic run --loop`` loops.
 """
 
 from __future__ import annotations
@@ -50,6 +51,40 @@ def feet_figures(motion, options: CleanupOptions) -> dict:
     return {"contact_fraction": contacts.mean(axis=0).round(2).tolist(), "foot_tilt_deg": np.round(tilt, 1).tolist(), "median_slide_cm_per_frame": round(float(100 * np.median(slide)), 2)}
 
 
+def heading_swing_deg(motion) -> float:
+    """Standard deviation (deg) of the root heading about its 1 s running mean: the estimate's swing."""
+    from retargeting.cleanup import gaussian_smooth
+    from retargeting.gait_cycle import root_headings
+
+    yaw = np.degrees(root_headings(motion))
+    return float(np.std(yaw - gaussian_smooth(yaw, motion.fps, wrap=False)))
+
+
+def stance_height_cm(motion) -> float:
+    """Median over frames of the lower foot's lowest point (cm above the ground)."""
+    character = motion.character
+    pos, rots = motion.body_frames()
+    return round(float(100 * np.median(character.lowest_heights(pos, rots, tuple(character.contact_bodies)).min(axis=1))), 2)
+
+
+def loop_figures(motion) -> dict:
+    """The gait cycle ``vidmimic run --loop`` finds, started at the walk policy's phase."""
+    import zipfile
+
+    from retargeting.deepmimic_file import read_deepmimic as read
+    from retargeting.gait_cycle import loop_best_cycle
+
+    walk = Path(__file__).resolve().parents[1] / "policies" / "humanoid3d_walk" / "policy.zip"
+    with tempfile.TemporaryDirectory() as tmp:
+        (Path(tmp) / "walk.txt").write_text(zipfile.ZipFile(walk).read("vidmimic/motion.txt").decode())
+        reference = read(Path(tmp) / "walk.txt", motion.character)
+    looped, cycle = loop_best_cycle(motion, phase_reference=reference)
+    if cycle is None:
+        return {"cycle": None}
+    return {"start_frame": cycle.start, "frames": cycle.length, "seconds": round(looped.duration, 3), "ends_differ_deg": round(cycle.mismatch_deg, 1),
+            "speed_mps": walking_speed(looped.root_pos, looped.duration)}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", type=Path, help="keep the video and the estimate here (default: a temporary folder)")
@@ -76,6 +111,9 @@ def main() -> int:
             "walking_speed_mps": {"estimate": walking_speed(levelled.root_pos, levelled.duration), "clip": walking_speed(clip_root, times[-1] - times[0])},
             "floor_slope_deg": {"before_levelling": floor_slope_deg(raw), "after_levelling": floor_slope_deg(levelled)},
             "feet": {"mocap_cleanup": feet_figures(raw, CleanupOptions()), "video_cleanup": feet_figures(from_video, VIDEO_ESTIMATE_CLEANUP)},
+            "heading_swing_deg": {"mocap_cleanup": heading_swing_deg(raw), "video_cleanup": heading_swing_deg(from_video)},
+            "stance_foot_height_cm": {"mocap_cleanup": stance_height_cm(raw), "video_cleanup": stance_height_cm(from_video)},
+            "loop": loop_figures(from_video),
         }
     print(json.dumps(result, indent=1))
     return 0

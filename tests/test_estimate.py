@@ -61,6 +61,24 @@ def test_estimate_on_a_real_video(tmp_path):
     assert run_cli("convert", str(out / "motion_smpl.npz"), str(tmp_path / "m.txt")).returncode == 0
 
 
+def test_estimate_with_the_shipped_lifter(tmp_path):
+    """The lifter's shipped weights load and give a plausible upright body on a real view."""
+    from pose_estimation.lifter_estimator import SHIPPED_WEIGHTS
+
+    video = require_shared(POSE2SIM_CAM1)
+    if not SHIPPED_WEIGHTS.exists():
+        pytest.fail(f"{SHIPPED_WEIGHTS} is missing: the lifter's weights are part of the repository")
+    out = tmp_path / "est"
+    result = run_cli("estimate", str(video), "-o", str(out), "--max-frames", "40", "--estimator", "lifter")
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert json.loads(result.stdout[result.stdout.index("{"):])["estimator"] == "lifter"
+    from retargeting.amass_file import read_amass
+
+    joints = read_amass(out / "motion_smpl.npz").joint_positions()
+    head, ankles = joints[:, 15], joints[:, [7, 8]].mean(axis=1)
+    assert np.all(head[:, 1] - ankles[:, 1] > 1.0)  # standing: the head well above the ankles (Y up)
+
+
 def write_frames(path, frames, fps=30):
     h, w = frames[0].shape[:2]
     writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), fps, (w, h))

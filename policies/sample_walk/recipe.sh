@@ -4,7 +4,7 @@
 # (run from the repository root; WORK_DIR gets the demo's estimate, the blends and one run per stage).
 set -euo pipefail
 work=${1:?usage: recipe.sh WORK_DIR [minutes for stages 1..4]}
-m1=${2:-10}; m2=${3:-12}; m3=${4:-12}; m4=${5:-20}
+m1=${2:-10}; m2=${3:-12}; m3=${4:-14}; m4=${5:-25}
 vm=(python -m app.cli)
 walk=policies/humanoid3d_walk/policy.zip
 mkdir -p "$work"
