@@ -127,6 +127,24 @@ def mediapipe_ik(front: FrontEnd) -> SmplMotion:
     return landmarks_to_smpl(front.world, front.landmarks[..., :2], front.landmarks[..., 2], ~kp.occluded, front.fps, tuple(int(v) for v in kp.image_size))
 
 
+def _warm_up(estimator: str):
+    """For the lifter, import torch and load the weights in a thread while the video is read (a
+    second of start-up otherwise spent after it); returns the thread, or None."""
+    if estimator != "lifter":
+        return None
+    import threading
+
+    def load() -> None:
+        from pose_estimation.lifter_estimator import SHIPPED_WEIGHTS, cached_lifter
+
+        if SHIPPED_WEIGHTS.exists():
+            cached_lifter(str(SHIPPED_WEIGHTS))
+
+    thread = threading.Thread(target=load, daemon=True)
+    thread.start()
+    return thread
+
+
 def lifter(front: FrontEnd) -> SmplMotion:
     """The motion-based lifter with the shipped weights (``pose_estimation/weights/lifter.pt``)."""
     from pose_estimation.lifter_estimator import lifter_estimator  # torch is imported only when used
@@ -199,7 +217,10 @@ def estimate(
     if estimator not in ESTIMATORS:
         raise input_error(None, f"unknown estimator {estimator!r}; registered: {', '.join(ESTIMATORS)}")
     bar = progress or (lambda label: None)
+    warm = _warm_up(estimator)
     front = run_front_end(video, person_box, max_frames, bar("keypoints"))
+    if warm is not None:
+        warm.join()
     if front.keypoints.num_frames < 2:
         raise input_error(video, "a single frame: motion needs at least two frames")
     out.mkdir(parents=True, exist_ok=True)

@@ -58,6 +58,12 @@ def _pose_distance_deg(motion: CharacterMotion) -> np.ndarray:
     return np.degrees(2.0 * np.arccos(np.clip(dots, 0.0, 1.0))).mean(axis=-1)
 
 
+def _ends_mismatch(distance: np.ndarray, start: int, length: int) -> float:
+    """Mean pose distance (deg) between frames ``start + k`` and ``start + length + k``, k in -2..2 (within the clip)."""
+    n = len(distance)
+    return float(np.mean([distance[start + k, start + length + k] for k in range(-2, 3) if 0 <= start + k and start + length + k < n]))
+
+
 def find_cycle(motion: CharacterMotion, min_s: float = 0.6, max_s: float = 2.0, margin_s: float = 0.2) -> Cycle | None:
     """The shortest well-repeating cycle of ``motion``, or None if it holds no full repeat.
 
@@ -140,9 +146,7 @@ def touchdown_start(motion: CharacterMotion, cycle: Cycle, body_name: str = "rig
         start -= cycle.length
     if start < 0:
         return cycle
-    ends = np.mean([_pose_distance_deg(motion)[start + k, start + cycle.length + k] for k in range(-2, 3)
-                    if 0 <= start + k and start + cycle.length + k < motion.num_frames])
-    return Cycle(start=start, length=cycle.length, mismatch_deg=float(ends))
+    return Cycle(start=start, length=cycle.length, mismatch_deg=_ends_mismatch(_pose_distance_deg(motion), start, cycle.length))
 
 
 def align_start(motion: CharacterMotion, cycle: Cycle, reference: CharacterMotion, margin_s: float = 0.2) -> Cycle:
@@ -167,9 +171,7 @@ def align_start(motion: CharacterMotion, cycle: Cycle, reference: CharacterMotio
     options = []
     for start in (cycle.start + shift - cycle.length, cycle.start + shift):
         if margin <= start and start + cycle.length < motion.num_frames - margin:
-            ends = np.mean([distance[start + j, start + cycle.length + j] for j in range(-2, 3)
-                            if 0 <= start + j and start + cycle.length + j < motion.num_frames])
-            options.append((float(ends), start))
+            options.append((_ends_mismatch(distance, start, cycle.length), start))
     if not options:
         return cycle
     ends, start = min(options)
