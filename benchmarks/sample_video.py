@@ -82,7 +82,17 @@ def loop_figures(motion) -> dict:
     if cycle is None:
         return {"cycle": None}
     return {"start_frame": cycle.start, "frames": cycle.length, "seconds": round(looped.duration, 3), "ends_differ_deg": round(cycle.mismatch_deg, 1),
-            "speed_mps": walking_speed(looped.root_pos, looped.duration)}
+            "speed_mps": walking_speed(looped.root_pos, looped.duration), "feet": cycle_feet(looped), "clip_feet": cycle_feet(reference)}
+
+
+def cycle_feet(motion) -> dict:
+    """Per foot (right, left): highest point in the cycle (cm: the swing's clearance) and the
+    fraction of frames it is planted (the mocap contact test)."""
+    character = motion.character
+    pos, rots = motion.body_frames()
+    heights = character.lowest_heights(pos, rots, tuple(character.contact_bodies))
+    planted = detect_contacts(motion, CleanupOptions())
+    return {"swing_clearance_cm": np.round(100 * heights.max(axis=0), 1).tolist(), "planted_fraction": planted.mean(axis=0).round(2).tolist()}
 
 
 def main() -> int:
