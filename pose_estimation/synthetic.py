@@ -28,6 +28,7 @@ import numpy as np
 
 from characters import rotations as rot
 from pose_estimation.body_model import NUM_BETAS, offsets_for
+from pose_estimation.estimate import BOX_SMOOTHING  # the front end's person-box smoothing, reproduced
 from pose_estimation.flow import CropFlow, FlowOptions, square_box
 from pose_estimation.mocap_library import MocapClip
 from pose_estimation.synthetic_render import Look, draw_region
@@ -39,7 +40,6 @@ COCO_FROM_SMPL = {5: "left_shoulder", 6: "right_shoulder", 7: "left_elbow", 8: "
 # Face keypoints in the head joint's frame (m; SMPL rest: x left, y up, z forward).
 FACE_OFFSETS = np.array([[0.0, 0.02, 0.11], [0.035, 0.05, 0.09], [-0.035, 0.05, 0.09], [0.075, 0.03, 0.0], [-0.075, 0.03, 0.0]])
 COCO_MIRROR_PAIRS = [(1, 2), (3, 4), (5, 6), (7, 8), (9, 10), (11, 12), (13, 14), (15, 16)]
-BOX_SMOOTHING = 0.6  # as the front end smooths its person box
 DRAW_MARGIN = 1.3  # each frame is drawn over its crop region widened by this factor
 
 
