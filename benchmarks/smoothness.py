@@ -21,7 +21,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from characters import rotations as rot
+from pose_estimation.smoothness import BODY, RATE, angular_profiles, smoothness
 from retargeting.amass_file import read_amass
 from retargeting.bvh_import import bvh_to_smpl
 from retargeting.smpl import SMPL_JOINTS, SmplMotion
@@ -29,16 +29,6 @@ from retargeting.smpl import SMPL_JOINTS, SmplMotion
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 VIEW = SHARED / "multiview" / "pose2sim_single" / "videos" / "cam01.mp4"
 MOCAP = SHARED / "mocap" / "cmu" / "131_02.bvh"
-BODY = list(range(1, 22))  # all joints but the root and the hands
-RATE = 30.0
-
-
-def angular_profiles(motion: SmplMotion) -> tuple[np.ndarray, np.ndarray]:
-    """``(T-1, J)`` angular speed (deg/s) and ``(T-2, J)`` angular acceleration (deg/s^2) of local rotations."""
-    q = motion.resample(RATE).local_rotations
-    omega = rot.to_axis_angle(rot.multiply(rot.conjugate(q[:-1]), q[1:])) * RATE  # (T-1, J, 3) rad/s
-    alpha = np.diff(omega, axis=0) * RATE
-    return np.degrees(np.linalg.norm(omega, axis=-1)), np.degrees(np.linalg.norm(alpha, axis=-1))
 
 
 def draw_bars(per_source: dict[str, np.ndarray], path: Path) -> None:
@@ -88,12 +78,8 @@ def main() -> int:
     sources["mocap (CMU 131_02)"] = bvh_to_smpl(MOCAP)
     report, bars = {}, {}
     for name, motion in sources.items():
-        speed, accel = angular_profiles(motion)
-        report[name] = {
-            "mean_angular_speed_deg_s": float(speed[:, BODY].mean()),
-            "mean_angular_acceleration_deg_s2": float(accel[:, BODY].mean()),
-        }
-        bars[name] = speed[:, BODY].mean(axis=0)
+        report[name] = smoothness(motion)
+        bars[name] = angular_profiles(motion)[0][:, BODY].mean(axis=0)
     if args.png:
         draw_bars(bars, args.png)
     print(json.dumps({"rate_hz": RATE, "sources": report}, indent=1))

@@ -111,14 +111,16 @@ class Lifter(nn.Module):
         return torch.cat(parts, dim=2)
 
     def forward(self, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-        """Per frame: ``rotations (B, T, 24, 3, 3)``, ``betas (B, T, 10)``, ``camera (B, T, 3)``."""
+        """Per frame: ``rotations (B, T, 24, 3, 3)``, ``betas (B, T, 10)``, ``camera (B, T, 3)``, and
+        ``features (B, T, F)``, what the LSTM reads (domain classifiers look at it)."""
         x = self.grid_input(batch)
         b, t = x.shape[:2]
         features = self.cnn(x.flatten(0, 1)).flatten(1)
         if self.config.uses_keypoints:
             kp = torch.cat([(batch["keypoints"] - 0.5).flatten(2), batch["confidence"]], dim=-1).flatten(0, 1)
             features = torch.cat([features, kp], dim=-1)
-        features, _ = self.lstm(self.frame(features).view(b, t, -1))
+        frame_features = self.frame(features).view(b, t, -1)
+        features, _ = self.lstm(frame_features)
         params = self.mean.expand(b, t, -1)
         for _ in range(self.config.iterations):
             params = params + self.regressor(torch.cat([features, params], dim=-1))
@@ -126,4 +128,5 @@ class Lifter(nn.Module):
             "rotations": matrix_from_6d(params[..., : 24 * 6].reshape(b, t, 24, 6)),
             "betas": params[..., 24 * 6 : 24 * 6 + NUM_BETAS],
             "camera": params[..., 24 * 6 + NUM_BETAS :],
+            "features": frame_features,
         }

@@ -57,7 +57,7 @@ def predict(model, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     starts = window_starts(frames + pad, window)
     batch = {k: torch.as_tensor(np.stack([v[s : s + window] for s in starts])) for k, v in arrays.items()}
     with torch.no_grad():
-        out = {k: v.numpy() for k, v in model(batch).items()}
+        out = {k: v.numpy() for k, v in model(batch).items() if k != "features"}
     centre = starts + (window - 1) / 2.0
     best = np.argmin(np.abs(np.arange(frames)[:, None] - centre[None]), axis=1)
     offset = np.arange(frames) - starts[best]

@@ -6,6 +6,13 @@ the 24 SMPL rotations (what the character uses) and a small pull of the shape to
 truth. The learning rate follows a cosine over the time budget (or the step budget, if given), so a
 budget is a schedule.
 
+Sim-to-real and motion-prior options (each off by default; ``--help`` of ``vidmimic estimator
+train`` names them): a sim+real batch mixture with 2D-only losses on real clips (SimPose,
+``sim2real``), an adversarial teacher choosing groups of synthetic clips (``lifter_teacher``), a
+SimGAN refiner of the synthetic keypoint tracks (``lifter_refiner``), DANN's domain classifier
+(``sim2real``) and VIBE's motion discriminator (``motion_prior``). Real clips come from a folder
+of unlabelled videos (``real_clips``).
+
 The run folder holds ``checkpoint.pt`` (model, optimiser, step, elapsed time; written every
 few minutes and at the end, so ``--resume`` continues exactly), ``lifter.pt`` (weights and
 config, what ``vidmimic estimate --estimator lifter`` loads), ``progress.csv`` and
@@ -28,11 +35,14 @@ import torch
 from characters.errors import atomic_output
 from pose_estimation.body_model import TorchSkeleton
 from pose_estimation.lifter import Lifter, LifterConfig
+from pose_estimation.lifter_techniques import Techniques
 from pose_estimation.lifter_losses import pa_joint_error, reprojection_error, rotation_error
 from pose_estimation.synthetic_dataset import load_dataset
 
 Progress = Callable[[int, int], None]
 INPUT_KEYS = ("keypoints", "confidence", "occluded", "flow")
+EXTRA_COLUMNS = ("real_2d", "temporal", "domain", "motion_adversarial")
+"""progress.csv columns of the optional techniques' weighted losses (blank when off)."""
 
 
 @dataclass(frozen=True)
@@ -53,6 +63,41 @@ class TrainOptions:
     weight_betas: float = 0.01
     max_clips: int | None = None
     """Use only the first N clips of the dataset (tests, ablations)."""
+    real_videos: str | None = None
+    """Folder of real, unlabelled videos (the sim+real mixture, the refiner and DANN need it)."""
+    real_max_frames: int | None = None
+    """Use only the first N frames of each real video (tests)."""
+    real_batch: int = 8
+    """Real clips added to every batch (mixture, DANN) or to every refiner step."""
+    sim_real_mix: bool = False
+    """SimPose: real clips in every batch, 2D-only losses on them."""
+    weight_real_2d: float = 10.0
+    weight_temporal: float = 100.0
+    adversarial_teacher: bool = False
+    """Draw each batch from one group of synthetic clips chosen by an adversarial teacher."""
+    teacher_history: int = 20
+    teacher_alpha: float = 0.2
+    teacher_epsilon: float = 0.1
+    refiner: bool = False
+    """SimGAN: refine synthetic keypoint tracks towards real detector output before training."""
+    refiner_steps: int = 300
+    refiner_regularisation: float = 10.0
+    dann: bool = False
+    """A domain classifier on the per-frame features behind a gradient-reversal layer."""
+    weight_domain: float = 0.1
+    motion_discriminator: bool = False
+    """VIBE: a sequence discriminator against mocap on the estimated poses."""
+    weight_motion_adversarial: float = 0.1
+    mocap_folders: tuple[str, ...] = ()
+    """More mocap for the motion discriminator (BVH / AMASS npz / DeepMimic txt folders)."""
+
+    @property
+    def needs_real(self) -> bool:
+        return self.sim_real_mix or self.refiner or self.dann
+
+    def technique_flags(self) -> dict[str, bool]:
+        """Which training techniques are on (a resumed run must keep them)."""
+        return {k: getattr(self, k) for k in ("sim_real_mix", "adversarial_teacher", "refiner", "dann", "motion_discriminator")}
 
 
 def quaternion_to_matrix(q: torch.Tensor) -> torch.Tensor:
@@ -76,7 +121,12 @@ def batch_of(data: dict[str, np.ndarray], clips: np.ndarray, starts: np.ndarray,
 
 
 def losses(model: Lifter, skeleton: TorchSkeleton, batch: dict[str, torch.Tensor], options: TrainOptions) -> dict[str, torch.Tensor]:
-    out = model({k: batch[k] for k in INPUT_KEYS})
+    """The synthetic losses of ``model`` on ``batch``."""
+    return synthetic_losses(model({k: batch[k] for k in INPUT_KEYS}), skeleton, batch, options)
+
+
+def synthetic_losses(out: dict[str, torch.Tensor], skeleton: TorchSkeleton, batch: dict[str, torch.Tensor], options: TrainOptions) -> dict[str, torch.Tensor]:
+    """Every loss with 3D truth; ``total`` their weighted sum."""
     joints = skeleton(out["rotations"], out["betas"])
     truth_rot = quaternion_to_matrix(batch["rotations"])
     terms = {
@@ -118,15 +168,21 @@ def train_lifter(
         raise ValueError(f"{data_dir}: clips have {frames} frames, fewer than the window of {config.window}")
     model = Lifter(config)
     skeleton = TorchSkeleton()
-    optimiser = torch.optim.Adam(model.parameters(), lr=options.learning_rate)
+    techniques = Techniques(options, config, data, run)
+    optimiser = torch.optim.Adam(list(model.parameters()) + techniques.trained_parameters(), lr=options.learning_rate)
     step, elapsed = 0, 0.0
     checkpoint = run / "checkpoint.pt"
     if resume and checkpoint.exists():
         state = torch.load(checkpoint, map_location="cpu", weights_only=False)
         if LifterConfig.from_dict(state["config"]) != config:
             raise ValueError(f"{checkpoint}: made with another lifter configuration")
+        plain = {k: False for k in options.technique_flags()}  # checkpoints from before the techniques existed
+        if state.get("techniques", plain) != options.technique_flags():
+            raise ValueError(f"{checkpoint}: made with other training techniques ({state.get('techniques')})")
         model.load_state_dict(state["model"])
         optimiser.load_state_dict(state["optimiser"])
+        if "technique_state" in state:
+            techniques.load_state_dict(state["technique_state"])
         step, elapsed = state["step"], state["elapsed"]
         rng = np.random.default_rng([options.seed, step])
         torch.manual_seed(options.seed + step)
@@ -138,32 +194,45 @@ def train_lifter(
     log = log_path.open("w" if log_new else "a", newline="")
     writer = csv.writer(log)
     if log_new:
-        writer.writerow(["step", "seconds", "samples", "total", "pa_3d_mm", "reprojection", "rotation", "learning_rate"])
+        writer.writerow(["step", "seconds", "samples", "total", "pa_3d_mm", "reprojection", "rotation", "learning_rate", *EXTRA_COLUMNS])
 
     def save_checkpoint() -> None:
         with atomic_output(checkpoint) as tmp:
             torch.save({"config": config.to_dict(), "model": model.state_dict(), "optimiser": optimiser.state_dict(),
-                        "step": step, "elapsed": time.monotonic() - start}, tmp)
+                        "step": step, "elapsed": time.monotonic() - start, "techniques": options.technique_flags(),
+                        "technique_state": techniques.state_dict()}, tmp)
 
+    def synthetic_batch() -> dict[str, torch.Tensor]:
+        picks = techniques.rng.integers(0, clips, options.batch)
+        return batch_of(data, picks, techniques.rng.integers(0, frames - config.window + 1, options.batch), config.window)
+
+    techniques.pretrain_refiner(synthetic_batch)
     model.train()
     try:
         while time.monotonic() - start < budget and (options.steps is None or step < options.steps):
-            fraction = (time.monotonic() - start) / budget if options.steps is None else step / options.steps
-            lr = options.learning_rate * 0.5 * (1 + math.cos(math.pi * min(fraction, 1.0)))
+            fraction = min((time.monotonic() - start) / budget if options.steps is None else step / options.steps, 1.0)
+            lr = options.learning_rate * 0.5 * (1 + math.cos(math.pi * fraction))
             for group in optimiser.param_groups:
                 group["lr"] = lr
-            picks = rng.integers(0, clips, options.batch)
+            group_index, picks = techniques.pick(rng, clips, options.batch)
             starts = rng.integers(0, frames - config.window + 1, options.batch)
-            terms = losses(model, skeleton, batch_of(data, picks, starts, config.window), options)
+            batch = batch_of(data, picks, starts, config.window)
+            inputs, split = techniques.network_inputs(batch, INPUT_KEYS)
+            out = model(inputs)
+            terms = synthetic_losses({k: v[:split] for k, v in out.items()}, skeleton, batch, options)
+            extra = techniques.extra_losses(out, split, skeleton, fraction)
+            total = terms["total"] + sum(extra.values())
             optimiser.zero_grad()
-            terms["total"].backward()
+            total.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
             optimiser.step()
+            techniques.after_step(group_index, float(terms["total"].detach()))
             step += 1
             if step % 20 == 0:
                 seconds = time.monotonic() - start
-                writer.writerow([step, round(seconds, 1), step * options.batch * config.window, float(terms["total"].detach()),
-                                 1000 * float(terms["pa_3d"].detach()), float(terms["reprojection"].detach()), float(terms["rotation"].detach()), lr])
+                writer.writerow([step, round(seconds, 1), step * options.batch * config.window, float(total.detach()),
+                                 1000 * float(terms["pa_3d"].detach()), float(terms["reprojection"].detach()), float(terms["rotation"].detach()), lr,
+                                 *(f"{float(extra[k].detach()):.5g}" if k in extra else "" for k in EXTRA_COLUMNS)])
                 log.flush()
                 if progress:
                     progress(int(min(seconds, budget)), int(budget))
@@ -184,6 +253,7 @@ def train_lifter(
         "samples": step * options.batch * config.window,
         "wall_clock_minutes": round(wall / 60, 2),
         "threads": torch.get_num_threads(),
+        **techniques.summary(),
     }
     model.eval()
     save_weights(run / "lifter.pt", model, summary)

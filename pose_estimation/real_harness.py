@@ -31,6 +31,7 @@ from pose_estimation.estimate import ESTIMATORS, run_front_end
 from pose_estimation.keypoints import COCO17_MIRROR
 from pose_estimation.landmarks_ik import CAMERA_TO_WORLD, MP, landmarks_from_joints, landmarks_to_smpl
 from pose_estimation.multiview import mpjpe, pa_mpjpe, read_qualisys, triangulate
+from pose_estimation.smoothness import smoothness, smoothness_keys
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "multiview" / "pose2sim_single"
 """The real recording (never used for training)."""
@@ -100,20 +101,24 @@ def harness_views(data: Path = DATA, frames: int | None = None) -> HarnessViews:
 
 
 def score_estimator(views: HarnessViews, estimator: Callable) -> dict:
-    """MPJPE (hip-centred) and PA-MPJPE in mm of one estimator, per view and the mean."""
+    """MPJPE (hip-centred) and PA-MPJPE in mm of one estimator, per view and the mean, and the smoothness
+    of its estimate (mean angular speed and acceleration of the body joints)."""
     n = views.report["frames"]
     truth12 = views.truth[:, COCO12]
     per_view = {}
     for cam, front in zip(views.cameras, views.fronts):
-        joints = estimator(front).joint_positions()[:n, SMPL12]
+        motion = estimator(front)
+        joints = motion.joint_positions()[:n, SMPL12]
         in_camera = (truth12 @ cam.R.T + cam.t) @ CAMERA_TO_WORLD.T  # the estimate's frame
         ok = ~np.isnan(in_camera).any(axis=(1, 2))
         per_view[cam.name] = {
             "mpjpe_mm": 1000 * mpjpe(hip_aligned(joints[ok]), hip_aligned(in_camera[ok])),
             "pa_mpjpe_mm": 1000 * pa_mpjpe(joints[ok], in_camera[ok]),
+            **smoothness(motion),
         }
     return {
         "per_view": per_view,
+        **{k: float(np.mean([v[k] for v in per_view.values()])) for k in smoothness_keys()},
         "mean_mpjpe_mm": float(np.mean([v["mpjpe_mm"] for v in per_view.values()])),
         "mean_pa_mpjpe_mm": float(np.mean([v["pa_mpjpe_mm"] for v in per_view.values()])),
     }
