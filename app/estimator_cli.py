@@ -9,7 +9,6 @@ import sys
 from pathlib import Path
 
 DEFAULT_WEIGHTS = Path(__file__).resolve().parents[1] / "pose_estimation" / "weights" / "lifter.pt"
-TECHNIQUES = ("sim_real_mix", "adversarial_teacher", "refiner", "dann", "motion_discriminator")
 HARNESS = Path(__file__).resolve().parents[2] / "shared" / "data" / "multiview" / "pose2sim_single"  # as pose_estimation.real_harness.DATA
 
 
@@ -35,12 +34,13 @@ def _train(args: argparse.Namespace) -> int:
     from app.progress import ProgressBar
     from characters.errors import input_error
     from pose_estimation.lifter import LifterConfig
-    from pose_estimation.lifter_train import TrainOptions, train_lifter
+    from pose_estimation.lifter_options import TrainOptions
+    from pose_estimation.lifter_train import train_lifter
 
     if not Path(args.data, "dataset.json").exists():
         raise input_error(args.data, "not a synthetic dataset (make one with `vidmimic estimator data`)")
     config = LifterConfig(inputs=args.inputs, window=args.window)
-    techniques = {name: getattr(args, name) for name in TECHNIQUES}
+    techniques = {name: getattr(args, name) for name in TrainOptions().technique_flags()}
     if (args.sim_real_mix or args.refiner or args.dann) and not args.real_videos:
         raise input_error(None, "--sim-real-mix, --refiner and --dann need --real-videos DIR (real, unlabelled videos)")
     options = TrainOptions(minutes=args.minutes, steps=args.steps, batch=args.batch, learning_rate=args.learning_rate, seed=args.seed, max_clips=args.max_clips,
@@ -108,15 +108,18 @@ def add_parser(sub) -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--max-clips", type=int, help="use only the first N clips")
     p.add_argument("--resume", action="store_true", help="continue the run folder's checkpoint")
+    from pose_estimation.lifter_options import TrainOptions
+
+    plain, on_off = TrainOptions().technique_flags(), argparse.BooleanOptionalAction
     g = p.add_argument_group("sim-to-real and motion-prior techniques (off by default; docs/estimator.md has the ablation)")
     g.add_argument("--real-videos", type=Path, help="folder of real, unlabelled videos (e.g. ../shared/data/video); never the evaluation recording")
     g.add_argument("--real-max-frames", type=int, help="use only the first N frames of each real video")
-    g.add_argument("--sim-real-mix", action="store_true", help="SimPose: real clips in every batch with 2D-only losses (reprojection, temporal)")
-    g.add_argument("--adversarial-teacher", action="store_true", help="Hoffmann et al.: a teacher picks groups of synthetic clips the lifter finds hard")
-    g.add_argument("--refiner", action="store_true", help="SimGAN: refine synthetic keypoint tracks towards real detector output first")
+    g.add_argument("--sim-real-mix", action=on_off, default=plain["sim_real_mix"], help="SimPose: real clips in every batch with 2D-only losses (reprojection, temporal)")
+    g.add_argument("--adversarial-teacher", action=on_off, default=plain["adversarial_teacher"], help="Hoffmann et al.: a teacher picks groups of synthetic clips the lifter finds hard")
+    g.add_argument("--refiner", action=on_off, default=plain["refiner"], help="SimGAN: refine synthetic keypoint tracks towards real detector output first")
     g.add_argument("--refiner-steps", type=int, default=300, help="refiner pre-training steps")
-    g.add_argument("--dann", action="store_true", help="DANN: domain classifier on per-frame features through gradient reversal")
-    g.add_argument("--motion-discriminator", action="store_true", help="VIBE: sequence discriminator on estimated poses against mocap")
+    g.add_argument("--dann", action=on_off, default=plain["dann"], help="DANN: domain classifier on per-frame features through gradient reversal")
+    g.add_argument("--motion-discriminator", action=on_off, default=plain["motion_discriminator"], help="VIBE: sequence discriminator on estimated poses against mocap")
     g.add_argument("--mocap", type=Path, action="append", help="more mocap for the motion discriminator (BVH / AMASS npz / txt folder; repeatable)")
     p.set_defaults(func=_train, argv=None)
 

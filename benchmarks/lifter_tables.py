@@ -22,17 +22,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
 import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def vidmimic(*args: str) -> None:
-    print("+ vidmimic " + " ".join(args), file=sys.stderr, flush=True)
-    subprocess.run([sys.executable, "-m", "app.cli", *args], check=True, cwd=ROOT)
+from lifter_rows import make_datasets, score_row, train_row, vidmimic
 
 
 def rows(work: Path, variant_clips: int) -> list[dict]:
@@ -85,37 +79,27 @@ def main() -> int:
     tables = {int(t) for t in args.tables.split(",")}
     work = args.work.resolve()
     w = str(args.workers)
-    vidmimic("estimator", "data", str(work / "data_heldout"), "--clips", str(args.heldout_clips), "--seed", "1000", "--held-out", "--workers", w)
-    vidmimic("estimator", "data", str(work / "data_full"), "--clips", str(args.clips), "--seed", "0", "--workers", w)
+    make_datasets(work, args.clips, args.heldout_clips, args.workers)
     if 2 in tables:
         vidmimic("estimator", "data", str(work / "data_static"), "--clips", str(args.variant_clips), "--seed", "0", "--static-background", "--workers", w)
         vidmimic("estimator", "data", str(work / "data_no_occlusion"), "--clips", str(args.variant_clips), "--seed", "0", "--no-occluders",
                  "--no-total-occlusion", "--workers", w)
     chosen = [r for r in rows(work, args.variant_clips) if r["table"] in tables or (r["name"] == "t1_flow_keypoints" and 3 in tables)]
     for row in chosen:
-        run = work / "rows" / row["name"]
-        if not (run / "lifter.pt").exists():
-            extra = ["--max-clips", str(row["max_clips"])] if row.get("max_clips") else []
-            vidmimic("estimator", "train", str(row["data"]), "-o", str(run), "--inputs", row["inputs"], "--window", str(row["window"]),
-                     "--steps", str(args.steps_per_row), "--minutes", str(args.minutes_per_row), *extra)
+        extra = ["--max-clips", str(row["max_clips"])] if row.get("max_clips") else []
+        train_row(work / "rows" / row["name"], row["data"], args.steps_per_row, args.minutes_per_row,
+                  "--inputs", row["inputs"], "--window", str(row["window"]), *extra)
 
     from pose_estimation.estimate import mediapipe_ik
     from pose_estimation.landmarks_ik import landmarks_to_smpl  # noqa: F401  (the baseline's import cost, paid before timing)
-    from pose_estimation.lifter_estimator import lifter_estimator
-    from pose_estimation.lifter_evaluate import evaluate_synthetic, evaluate_synthetic_baseline
-    from pose_estimation.lifter_train import load_lifter
+    from pose_estimation.lifter_evaluate import evaluate_synthetic_baseline
     from pose_estimation.real_harness import harness_views, score_estimator
 
     views = None if args.no_real else harness_views()
     result: dict = {"date": time.strftime("%Y-%m-%d"), "command": "python benchmarks/lifter_tables.py " + " ".join(sys.argv[1:]), "rows": []}
     for row in chosen:
-        run = work / "rows" / row["name"]
-        summary = json.loads((run / "train.json").read_text())
         entry = {"name": row["name"], "label": row["label"], "tables": [row["table"]] + ([3] if row["name"] == "t1_flow_keypoints" else []),
-                 "training": f"{summary['wall_clock_minutes']:.1f} min, {summary['steps']} steps",
-                 "synthetic": evaluate_synthetic(load_lifter(run / "lifter.pt"), work / "data_heldout")}
-        if views is not None:
-            entry["real"] = score_estimator(views, lifter_estimator(run / "lifter.pt"))
+                 **score_row(work / "rows" / row["name"], work / "data_heldout", views)}
         result["rows"].append(entry)
         print(json.dumps(entry), file=sys.stderr, flush=True)
     baseline = {"name": "mediapipe_ik", "label": "MediaPipe-IK baseline", "tables": [1], "training": "none (MediaPipe's own)",

@@ -1,0 +1,47 @@
+"""What the lifter's table commands share: datasets, training a row, scoring a row.
+
+Used by ``benchmarks/lifter_tables.py`` and ``benchmarks/estimator_ablation.py``; every step is
+a ``vidmimic`` command, and finished datasets and rows are reused when a command runs again.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def vidmimic(*args: str) -> None:
+    print("+ vidmimic " + " ".join(args), file=sys.stderr, flush=True)
+    subprocess.run([sys.executable, "-m", "app.cli", *args], check=True, cwd=ROOT, stdout=sys.stderr)  # stdout stays the JSON result
+
+
+def make_datasets(work: Path, clips: int, heldout_clips: int, workers: int) -> tuple[Path, Path]:
+    """The full synthetic training set and the held-out test set in ``work``."""
+    vidmimic("estimator", "data", str(work / "data_heldout"), "--clips", str(heldout_clips), "--seed", "1000", "--held-out", "--workers", str(workers))
+    vidmimic("estimator", "data", str(work / "data_full"), "--clips", str(clips), "--seed", "0", "--workers", str(workers))
+    return work / "data_full", work / "data_heldout"
+
+
+def train_row(run: Path, data: Path, steps: int, minutes: float, *extra: str) -> None:
+    """``vidmimic estimator train`` into ``run`` unless it already holds weights."""
+    if not (run / "lifter.pt").exists():
+        vidmimic("estimator", "train", str(data), "-o", str(run), "--steps", str(steps), "--minutes", str(minutes), *extra)
+
+
+def score_row(run: Path, heldout: Path, views) -> dict:
+    """Training time, held-out synthetic scores and (with ``views``) real-harness scores of a row's weights."""
+    from pose_estimation.lifter_estimator import lifter_estimator
+    from pose_estimation.lifter_evaluate import evaluate_synthetic
+    from pose_estimation.lifter_train import load_lifter
+    from pose_estimation.real_harness import score_estimator
+
+    summary = json.loads((run / "train.json").read_text())
+    entry = {"training": f"{summary['wall_clock_minutes']:.1f} min, {summary['steps']} steps",
+             "synthetic": evaluate_synthetic(load_lifter(run / "lifter.pt"), heldout)}
+    if views is not None:
+        entry["real"] = score_estimator(views, lifter_estimator(run / "lifter.pt"))
+    return entry
