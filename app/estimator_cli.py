@@ -18,7 +18,7 @@ def _data(args: argparse.Namespace) -> int:
     from pose_estimation.synthetic_dataset import generate_dataset
 
     options = SyntheticOptions(frames=args.frames, moving_background=not args.static_background, occluders=not args.no_occluders,
-                               total_occlusion=not args.no_total_occlusion)
+                               total_occlusion=not args.no_total_occlusion, part_swap=args.part_swap, joint_noise=args.joint_noise)
     try:
         generate_dataset(args.output, args.clips, args.seed, options, held_out=args.held_out, mocap_folders=args.mocap,
                          workers=args.workers, progress=ProgressBar("shards"))
@@ -37,8 +37,9 @@ def _train(args: argparse.Namespace) -> int:
     from pose_estimation.lifter_options import TrainOptions
     from pose_estimation.lifter_train import train_lifter
 
-    if not Path(args.data, "dataset.json").exists():
-        raise input_error(args.data, "not a synthetic dataset (make one with `vidmimic estimator data`)")
+    for folder in args.data:
+        if not Path(folder, "dataset.json").exists():
+            raise input_error(folder, "not a synthetic dataset (make one with `vidmimic estimator data`)")
     config = LifterConfig(inputs=args.inputs, window=args.window)
     techniques = {name: getattr(args, name) for name in TrainOptions().technique_flags()}
     if (args.sim_real_mix or args.refiner or args.dann) and not args.real_videos:
@@ -93,11 +94,13 @@ def add_parser(sub) -> None:
     p.add_argument("--static-background", action="store_true", help="a tripod: the background does not move")
     p.add_argument("--no-occluders", action="store_true", help="no objects in front of the person")
     p.add_argument("--no-total-occlusion", action="store_true", help="no chunks of frames without the person")
+    p.add_argument("--part-swap", type=float, default=0.0, help="probability that the upper body, the arms or one arm come from a second clip")
+    p.add_argument("--joint-noise", type=float, default=0.0, help="rad, slowly varying random turn of every body joint (0: none)")
     p.add_argument("--workers", type=int, default=1, help="processes")
     p.set_defaults(func=_data)
 
     p = commands.add_parser("train", help="train the lifter on a synthetic dataset within a time budget")
-    p.add_argument("data", type=Path, help="dataset folder")
+    p.add_argument("data", type=Path, nargs="+", help="dataset folder(s); several are pooled")
     p.add_argument("-o", "--output", type=Path, required=True, help="run folder (lifter.pt, checkpoint.pt, progress.csv, train.json)")
     p.add_argument("--inputs", default="flow+keypoints", choices=["flow+keypoints", "keypoints", "flow"])
     p.add_argument("--window", type=int, default=31, help="frames per clip the network sees")

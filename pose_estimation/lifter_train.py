@@ -92,6 +92,16 @@ def save_weights(path: Path, model: Lifter, extra: dict | None = None) -> None:
         torch.save({"config": model.config.to_dict(), "state": model.state_dict(), "extra": extra or {}}, tmp)
 
 
+def load_datasets(folders: list[Path], max_clips: int | None = None) -> dict[str, np.ndarray]:
+    """The clips of every folder, pooled (``max_clips``: the first N of the pool)."""
+    parts = [load_dataset(f, max_clips) for f in folders]
+    frames = {p["occluded"].shape[1] for p in parts}
+    if len(frames) > 1:
+        raise ValueError(f"datasets with different clip lengths ({sorted(frames)} frames) cannot be pooled")
+    pooled = parts[0] if len(parts) == 1 else {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+    return {k: v[:max_clips] for k, v in pooled.items()} if max_clips else pooled
+
+
 def load_lifter(path: str | Path) -> Lifter:
     saved = torch.load(path, map_location="cpu", weights_only=True)
     model = Lifter(LifterConfig.from_dict(saved["config"]))
@@ -100,18 +110,20 @@ def load_lifter(path: str | Path) -> Lifter:
 
 
 def train_lifter(
-    data_dir: str | Path, run_dir: str | Path, config: LifterConfig = LifterConfig(), options: TrainOptions = TrainOptions(),
+    data_dir: str | Path | list, run_dir: str | Path, config: LifterConfig = LifterConfig(), options: TrainOptions = TrainOptions(),
     resume: bool = False, progress: Progress | None = None, command: str = "",
 ) -> dict:
-    """Train (or resume) into ``run_dir``; returns the summary also written to ``train.json``."""
+    """Train (or resume) into ``run_dir`` on one dataset folder or several (their clips pooled);
+    returns the summary also written to ``train.json``."""
+    folders = [Path(d) for d in (data_dir if isinstance(data_dir, (list, tuple)) else [data_dir])]
     torch.manual_seed(options.seed)
     rng = np.random.default_rng(options.seed)
     run = Path(run_dir)
     run.mkdir(parents=True, exist_ok=True)
-    data = load_dataset(data_dir, options.max_clips)
+    data = load_datasets(folders, options.max_clips)
     clips, frames = data["betas"].shape[0], data["occluded"].shape[1]
     if frames < config.window:
-        raise ValueError(f"{data_dir}: clips have {frames} frames, fewer than the window of {config.window}")
+        raise ValueError(f"{', '.join(map(str, folders))}: clips have {frames} frames, fewer than the window of {config.window}")
     model = Lifter(config)
     skeleton = TorchSkeleton()
     techniques = Techniques(options, config, data, run)
@@ -191,8 +203,9 @@ def train_lifter(
     wall = time.monotonic() - start
     summary = {
         "command": command,
-        "data": str(data_dir),
-        "dataset": json.loads((Path(data_dir) / "dataset.json").read_text()) if (Path(data_dir) / "dataset.json").exists() else None,
+        "data": str(folders[0]) if len(folders) == 1 else [str(f) for f in folders],
+        "dataset": [json.loads((f / "dataset.json").read_text()) if (f / "dataset.json").exists() else None for f in folders]
+        if len(folders) > 1 else (json.loads((folders[0] / "dataset.json").read_text()) if (folders[0] / "dataset.json").exists() else None),
         "config": config.to_dict(),
         "options": asdict(options),
         "steps": step,

@@ -1,6 +1,7 @@
 """Synthetic training clips for the lifter (Doersch & Zisserman §3.1, adapted).
 
-mocap (SMPL world rotations) -> augmentation (mirror, speed, body proportions) -> a random
+mocap (SMPL world rotations) -> augmentation (mirror, speed, body proportions; optionally
+body parts swapped between clips and joint-angle noise, ``pose_augment``) -> a random
 camera (height, distance, focal length; a tripod, or a handheld camera that follows the person
 and shakes) -> textured capsule bodies drawn over a moving background, with occluders fixed
 to the scene -> the video front end's own crop flow (``CropFlow``, DIS) -> simulated 2D
@@ -31,6 +32,7 @@ from pose_estimation.body_model import NUM_BETAS, offsets_for
 from pose_estimation.estimate import BOX_SMOOTHING  # the front end's person-box smoothing, reproduced
 from pose_estimation.flow import CropFlow, FlowOptions, square_box
 from pose_estimation.mocap_library import MocapClip
+from pose_estimation.pose_augment import joint_noise, swap_part
 from pose_estimation.synthetic_render import Look, draw_region
 from retargeting.smpl import SMPL_JOINTS, SMPL_PARENTS
 
@@ -55,6 +57,10 @@ class SyntheticOptions:
     """Chunks of 3-12 frames with no person (flag channel) in about a third of the clips."""
     speed_range: tuple[float, float] = (0.25, 1.4)
     """Playback speed, log-uniform: below 0.5 covers slow motions filmed at 60 frames/s."""
+    part_swap: float = 0.0
+    """Probability that the upper body, the arms or one arm move as in a second clip (``pose_augment``)."""
+    joint_noise: float = 0.0
+    """Standard deviation (rad) of a slowly varying random turn of every body joint (0: none)."""
 
 
 def world_joints(rotations: np.ndarray, pelvis: np.ndarray, betas: np.ndarray) -> np.ndarray:
@@ -135,9 +141,8 @@ def _detector_noise(rng: np.random.Generator, clean: np.ndarray, box_h: np.ndarr
     return noisy
 
 
-def synthetic_clip(clips: list[MocapClip], rng: np.random.Generator, options: SyntheticOptions = SyntheticOptions()) -> dict[str, np.ndarray]:
-    """One synthetic clip (see the module docstring for its arrays)."""
-    n = options.frames
+def _draw_motion(clips: list[MocapClip], rng: np.random.Generator, n: int, options: SyntheticOptions) -> tuple[np.ndarray, np.ndarray]:
+    """``n`` frames of a random clip, mirrored half the time, at a random speed: world rotations ``(n, 24, 4)`` and pelvis ``(n, 3)``."""
     speed = float(np.exp(rng.uniform(*np.log(options.speed_range))))
     # Clips are drawn with probability growing as the square root of their length: the long
     # walks do not crowd out the short, varied clips (kicks, dances, jumps).
@@ -150,8 +155,17 @@ def synthetic_clip(clips: list[MocapClip], rng: np.random.Generator, options: Sy
         back = MocapClip(clip.name, clip.rotations[::-1], clip.pelvis[::-1])
         clip = MocapClip(clip.name, np.concatenate([clip.rotations, back.rotations[1:]]), np.concatenate([clip.pelvis, back.pelvis[1:]]))
     start = int(rng.integers(0, clip.num_frames - n + 1))
-    world_rot = clip.rotations[start : start + n].astype(float)
-    pelvis = clip.pelvis[start : start + n].astype(float)
+    return clip.rotations[start : start + n].astype(float), clip.pelvis[start : start + n].astype(float)
+
+
+def synthetic_clip(clips: list[MocapClip], rng: np.random.Generator, options: SyntheticOptions = SyntheticOptions()) -> dict[str, np.ndarray]:
+    """One synthetic clip (see the module docstring for its arrays)."""
+    n = options.frames
+    world_rot, pelvis = _draw_motion(clips, rng, n, options)
+    if options.part_swap and rng.random() < options.part_swap:
+        world_rot = swap_part(rng, world_rot, _draw_motion(clips, rng, n, options)[0])
+    if options.joint_noise:
+        world_rot = joint_noise(rng, world_rot, options.joint_noise)
     turn = rot.about_axis(np.array([0.0, 1.0, 0.0]), rng.uniform(0, 2 * np.pi))  # the walk's direction
     world_rot = rot.multiply(np.broadcast_to(turn, world_rot.shape), world_rot)
     pelvis = rot.rotate(turn, pelvis)

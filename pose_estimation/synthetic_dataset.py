@@ -45,6 +45,7 @@ def generate_dataset(
     meta_path = out / "dataset.json"
     if meta_path.exists():
         old = json.loads(meta_path.read_text())
+        old["options"] = {**json.loads(json.dumps(asdict(SyntheticOptions()))), **old.get("options", {})}  # options added since
         if {k: old.get(k) for k in meta} != json.loads(json.dumps(meta)):
             raise ValueError(f"{out} holds a different dataset ({meta_path}); choose another folder")
     else:

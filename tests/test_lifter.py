@@ -164,3 +164,15 @@ def test_estimator_commands_end_to_end(tmp_path):
     assert result["synthetic"]["frames"] == 4 * 20 and result["synthetic"]["pa_mpjpe_mm"] > 0
     mismatch = run_cli("estimator", "train", str(data), "-o", str(run), "--window", "8", "--minutes", "0.05", "--resume")
     assert mismatch.returncode == 2 and "another lifter configuration" in mismatch.stderr
+
+    augmented = tmp_path / "augmented"
+    done = run_cli("estimator", "data", str(augmented), "--clips", "3", "--frames", "20", "--seed", "3", "--part-swap", "1", "--joint-noise", "0.2")
+    assert done.returncode == 0, done.stderr
+    assert json.loads((augmented / "dataset.json").read_text())["options"]["part_swap"] == 1.0
+    with np.load(data / "shard_0000.npz") as plain, np.load(augmented / "shard_0000.npz") as aug:
+        assert not np.allclose(plain["rotations"][0], aug["rotations"][0])  # same seed, other poses
+    pooled = tmp_path / "pooled"
+    done = run_cli("estimator", "train", str(data), str(augmented), "-o", str(pooled), "--window", "16", "--steps", "2", "--batch", "2")
+    assert done.returncode == 0, done.stderr
+    summary = json.loads((pooled / "train.json").read_text())
+    assert summary["data"] == [str(data), str(augmented)] and summary["steps"] == 2
