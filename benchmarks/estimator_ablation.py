@@ -29,7 +29,7 @@ import sys
 import time
 from pathlib import Path
 
-from lifter_rows import make_datasets, score_row, train_row
+from lifter_rows import add_common_arguments, make_datasets, score_row, train_row
 
 SHARED_VIDEOS = Path(__file__).resolve().parents[2] / "shared" / "data" / "video"
 TECHNIQUES = {
@@ -79,15 +79,8 @@ def markdown(result: dict) -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--work", type=Path, required=True, help="folder for datasets and trained rows (shareable with lifter_tables.py)")
-    parser.add_argument("--steps-per-row", type=int, default=800, help="equal training for every row")
-    parser.add_argument("--minutes-per-row", type=float, default=30.0, help="time cap per row")
-    parser.add_argument("--clips", type=int, default=1000)
-    parser.add_argument("--heldout-clips", type=int, default=200)
+    add_common_arguments(parser, steps=800, clips=1000)
     parser.add_argument("--real-videos", type=Path, default=SHARED_VIDEOS, help="real, unlabelled videos for the techniques that need them")
-    parser.add_argument("--workers", type=int, default=2, help="processes for data generation")
-    parser.add_argument("--no-real", action="store_true", help="skip the real harness (rank rows on held-out synthetic clips)")
-    parser.add_argument("--markdown", type=Path, help="also write the table here")
     args = parser.parse_args()
     work = args.work.resolve()
     full, heldout = make_datasets(work, args.clips, args.heldout_clips, args.workers)

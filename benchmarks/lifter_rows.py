@@ -6,12 +6,25 @@ a ``vidmimic`` command, and finished datasets and rows are reused when a command
 
 from __future__ import annotations
 
+import argparse
 import json
 import subprocess
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+def add_common_arguments(parser: argparse.ArgumentParser, steps: int, clips: int) -> None:
+    """The options both table commands take (``steps`` and ``clips``: their defaults)."""
+    parser.add_argument("--work", type=Path, required=True, help="folder for datasets and trained rows (the two commands can share one)")
+    parser.add_argument("--steps-per-row", type=int, default=steps, help="equal training for every row")
+    parser.add_argument("--minutes-per-row", type=float, default=30.0, help="time cap per row")
+    parser.add_argument("--clips", type=int, default=clips, help="clips of the full synthetic training set")
+    parser.add_argument("--heldout-clips", type=int, default=200)
+    parser.add_argument("--workers", type=int, default=2, help="processes for data generation")
+    parser.add_argument("--no-real", action="store_true", help="skip the real harness")
+    parser.add_argument("--markdown", type=Path, help="also write the table(s) here")
 
 
 def vidmimic(*args: str) -> None:

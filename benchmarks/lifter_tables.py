@@ -26,7 +26,7 @@ import sys
 import time
 from pathlib import Path
 
-from lifter_rows import make_datasets, score_row, train_row, vidmimic
+from lifter_rows import add_common_arguments, make_datasets, score_row, train_row, vidmimic
 
 
 def rows(work: Path, variant_clips: int) -> list[dict]:
@@ -65,16 +65,9 @@ def markdown(result: dict) -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--work", type=Path, required=True, help="folder for datasets and trained rows")
-    parser.add_argument("--steps-per-row", type=int, default=1500, help="equal training for every row")
-    parser.add_argument("--minutes-per-row", type=float, default=30.0, help="time cap per row")
-    parser.add_argument("--clips", type=int, default=2000)
+    add_common_arguments(parser, steps=1500, clips=2000)
     parser.add_argument("--variant-clips", type=int, default=1000)
-    parser.add_argument("--heldout-clips", type=int, default=200)
     parser.add_argument("--tables", default="1,2,3", help="which tables to make")
-    parser.add_argument("--workers", type=int, default=2, help="processes for data generation")
-    parser.add_argument("--no-real", action="store_true", help="skip the real harness")
-    parser.add_argument("--markdown", type=Path, help="also write the tables here")
     args = parser.parse_args()
     tables = {int(t) for t in args.tables.split(",")}
     work = args.work.resolve()
