@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 DEFAULT_WEIGHTS = Path(__file__).resolve().parents[1] / "pose_estimation" / "weights" / "lifter.pt"
+SHARED_VIDEOS = Path(__file__).resolve().parents[2] / "shared" / "data" / "video"
 HARNESS = Path(__file__).resolve().parents[2] / "shared" / "data" / "multiview" / "pose2sim_single"  # as pose_estimation.real_harness.DATA
 
 
@@ -42,8 +43,11 @@ def _train(args: argparse.Namespace) -> int:
             raise input_error(folder, "not a synthetic dataset (make one with `vidmimic estimator data`)")
     config = LifterConfig(inputs=args.inputs, window=args.window)
     techniques = {name: getattr(args, name) for name in TrainOptions().technique_flags()}
-    if (args.sim_real_mix or args.refiner or args.dann) and not args.real_videos:
-        raise input_error(None, "--sim-real-mix, --refiner and --dann need --real-videos DIR (real, unlabelled videos)")
+    needing = [flag for flag in ("sim_real_mix", "refiner", "dann") if getattr(args, flag)]
+    if needing and not args.real_videos:
+        names = ", ".join("--" + n.replace("_", "-") for n in needing)
+        raise input_error(None, f"{names} need --real-videos DIR (real, unlabelled videos; {SHARED_VIDEOS} is absent): "
+                                "give a folder or turn them off (--no-…)")
     options = TrainOptions(minutes=args.minutes, steps=args.steps, batch=args.batch, learning_rate=args.learning_rate, seed=args.seed, max_clips=args.max_clips,
                            real_videos=str(args.real_videos) if args.real_videos else None, real_max_frames=args.real_max_frames,
                            refiner_steps=args.refiner_steps, mocap_folders=tuple(str(m) for m in args.mocap or ()), **techniques)
@@ -114,8 +118,10 @@ def add_parser(sub) -> None:
     from pose_estimation.lifter_options import TrainOptions
 
     plain, on_off = TrainOptions().technique_flags(), argparse.BooleanOptionalAction
-    g = p.add_argument_group("sim-to-real and motion-prior techniques (off by default; docs/estimator.md has the ablation)")
-    g.add_argument("--real-videos", type=Path, help="folder of real, unlabelled videos (e.g. ../shared/data/video); never the evaluation recording")
+    g = p.add_argument_group("sim-to-real and motion-prior techniques (on by default: the mixture and the teacher, which helped in "
+                             "the ablation of docs/estimator.md)")
+    g.add_argument("--real-videos", type=Path, default=SHARED_VIDEOS if SHARED_VIDEOS.is_dir() else None,
+                   help="folder of real, unlabelled videos (default: ../shared/data/video when present); never the evaluation recording")
     g.add_argument("--real-max-frames", type=int, help="use only the first N frames of each real video")
     g.add_argument("--sim-real-mix", action=on_off, default=plain["sim_real_mix"], help="SimPose: real clips in every batch with 2D-only losses (reprojection, temporal)")
     g.add_argument("--adversarial-teacher", action=on_off, default=plain["adversarial_teacher"], help="Hoffmann et al.: a teacher picks groups of synthetic clips the lifter finds hard")

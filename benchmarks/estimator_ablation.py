@@ -29,22 +29,16 @@ import sys
 import time
 from pathlib import Path
 
-from lifter_rows import add_common_arguments, make_datasets, score_row, train_row
+from lifter_rows import add_common_arguments, make_datasets, score_row, technique_flags, train_row
 
 SHARED_VIDEOS = Path(__file__).resolve().parents[2] / "shared" / "data" / "video"
 TECHNIQUES = {
-    "sim_real_mix": ("SimPose sim+real batches", "--sim-real-mix"),
-    "adversarial_teacher": ("adversarial teacher", "--adversarial-teacher"),
-    "refiner": ("SimGAN refiner", "--refiner"),
-    "dann": ("DANN", "--dann"),
-    "motion_discriminator": ("VIBE motion discriminator", "--motion-discriminator"),
+    "sim_real_mix": "SimPose sim+real batches",
+    "adversarial_teacher": "adversarial teacher",
+    "refiner": "SimGAN refiner",
+    "dann": "DANN",
+    "motion_discriminator": "VIBE motion discriminator",
 }
-NEEDS_REAL = {"sim_real_mix", "refiner", "dann"}
-
-
-def row_flags(names: list[str], real_videos: Path) -> list[str]:
-    flags = [TECHNIQUES[n][1] for n in names]
-    return flags + (["--real-videos", str(real_videos)] if NEEDS_REAL & set(names) else [])
 
 
 def real_error(entry: dict) -> float:
@@ -98,12 +92,12 @@ def main() -> int:
         print(json.dumps(entry), file=sys.stderr, flush=True)
         return entry
 
-    baselines = [row(f"baseline_seed{s}", f"baseline (seed {s})", "--seed", str(s)) for s in (0, 1)]
+    baselines = [row(f"baseline_seed{s}", f"baseline (seed {s})", "--seed", str(s), *technique_flags()) for s in (0, 1)]
     baseline = statistics.mean(real_error(b) for b in baselines)
     noise = abs(real_error(baselines[0]) - real_error(baselines[1]))
-    singles = {n: row(n, label, *row_flags([n], args.real_videos)) for n, (label, _) in TECHNIQUES.items()}
+    singles = {n: row(n, label, *technique_flags([n], args.real_videos)) for n, label in TECHNIQUES.items()}
     combo = best_combination(singles, baseline, noise)
-    combined = row("combo_" + "+".join(combo), "combination: " + " + ".join(TECHNIQUES[n][0] for n in combo), *row_flags(combo, args.real_videos))
+    combined = row("combo_" + "+".join(combo), "combination: " + " + ".join(TECHNIQUES[n] for n in combo), *technique_flags(combo, args.real_videos))
     for entry in [*singles.values(), combined]:
         change = real_error(entry) - baseline
         entry["change_mm"] = round(change, 1)

@@ -13,6 +13,15 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+TECHNIQUE_FLAGS = {"sim_real_mix": "--sim-real-mix", "adversarial_teacher": "--adversarial-teacher", "refiner": "--refiner",
+                   "dann": "--dann", "motion_discriminator": "--motion-discriminator"}
+NEEDS_REAL = {"sim_real_mix", "refiner", "dann"}
+
+
+def technique_flags(on: list[str] | tuple[str, ...] = (), real_videos: Path | None = None) -> list[str]:
+    """Every training technique named on or off explicitly, so a row does not depend on the defaults."""
+    flags = [flag if name in on else flag.replace("--", "--no-", 1) for name, flag in TECHNIQUE_FLAGS.items()]
+    return flags + (["--real-videos", str(real_videos)] if NEEDS_REAL & set(on) else [])
 
 
 def add_common_arguments(parser: argparse.ArgumentParser, steps: int, clips: int) -> None:

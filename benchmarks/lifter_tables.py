@@ -7,7 +7,8 @@
    background) and a set without occluders or total occlusions (``--variant-clips`` each), and
    the held-out test set (held-out mocap clips only, full distractors).
 2. Rows, each trained by ``vidmimic estimator train`` for the same number of steps (batches of
-   16 clips; wall-clock recorded per row):
+   16 clips; wall-clock recorded per row), every sim-to-real technique off (their ablation is
+   ``benchmarks/estimator_ablation.py``):
    Table 1 — inputs keypoints / flow / flow + keypoints (window 31, full set);
    Table 2 — static background / no occlusions / full, flow + keypoints on ``--variant-clips``
    clips each (the full row uses the first clips of the full set);
@@ -26,7 +27,7 @@ import sys
 import time
 from pathlib import Path
 
-from lifter_rows import add_common_arguments, make_datasets, score_row, train_row, vidmimic
+from lifter_rows import add_common_arguments, make_datasets, score_row, technique_flags, train_row, vidmimic
 
 
 def rows(work: Path, variant_clips: int) -> list[dict]:
@@ -81,7 +82,7 @@ def main() -> int:
     for row in chosen:
         extra = ["--max-clips", str(row["max_clips"])] if row.get("max_clips") else []
         train_row(work / "rows" / row["name"], row["data"], args.steps_per_row, args.minutes_per_row,
-                  "--inputs", row["inputs"], "--window", str(row["window"]), *extra)
+                  "--inputs", row["inputs"], "--window", str(row["window"]), *extra, *technique_flags())
 
     from pose_estimation.estimate import mediapipe_ik
     from pose_estimation.landmarks_ik import landmarks_to_smpl  # noqa: F401  (the baseline's import cost, paid before timing)

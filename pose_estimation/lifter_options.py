@@ -29,12 +29,14 @@ class TrainOptions:
     """Use only the first N frames of each real video (tests)."""
     real_batch: int = 8
     """Real clips added to every batch (mixture, DANN) or to every refiner step."""
-    sim_real_mix: bool = False
-    """SimPose: real clips in every batch, 2D-only losses on them."""
+    sim_real_mix: bool = True
+    """SimPose: real clips in every batch, 2D-only losses on them (on by default: it helped in the
+    ablation, docs/estimator.md)."""
     weight_real_2d: float = 10.0
     weight_temporal: float = 100.0
-    adversarial_teacher: bool = False
-    """Draw each batch from one group of synthetic clips chosen by an adversarial teacher."""
+    adversarial_teacher: bool = True
+    """Draw each batch from one group of synthetic clips chosen by an adversarial teacher (on by
+    default: it helped in the ablation)."""
     teacher_history: int = 20
     teacher_alpha: float = 0.2
     teacher_epsilon: float = 0.1

@@ -18,6 +18,7 @@ from retargeting.smpl import SMPL_PARENTS
 from tests.conftest import run_cli
 
 SMALL = SyntheticOptions(frames=20)
+PLAIN = ("--no-sim-real-mix", "--no-adversarial-teacher")  # plain training; the techniques are tested in test_sim2real.py
 
 
 @pytest.fixture(scope="module")
@@ -151,18 +152,18 @@ def test_estimator_commands_end_to_end(tmp_path):
     clash = run_cli("estimator", "data", str(data), "--clips", "4", "--frames", "20", "--seed", "4")
     assert clash.returncode == 2 and "different dataset" in clash.stderr
     run = tmp_path / "run"
-    done = run_cli("estimator", "train", str(data), "-o", str(run), "--window", "16", "--minutes", "0.05", "--batch", "2")
+    done = run_cli("estimator", "train", *PLAIN, str(data), "-o", str(run), "--window", "16", "--minutes", "0.05", "--batch", "2")
     assert done.returncode == 0, done.stderr
     first = json.loads((run / "train.json").read_text())
     assert first["steps"] > 0 and "estimator train" in first["command"]
-    done = run_cli("estimator", "train", str(data), "-o", str(run), "--window", "16", "--minutes", "0.1", "--batch", "2", "--resume")
+    done = run_cli("estimator", "train", *PLAIN, str(data), "-o", str(run), "--window", "16", "--minutes", "0.1", "--batch", "2", "--resume")
     assert done.returncode == 0, done.stderr
     assert json.loads((run / "train.json").read_text())["steps"] > first["steps"]
     done = run_cli("estimator", "evaluate", "--weights", str(run / "lifter.pt"), "--data", str(data))
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout)
     assert result["synthetic"]["frames"] == 4 * 20 and result["synthetic"]["pa_mpjpe_mm"] > 0
-    mismatch = run_cli("estimator", "train", str(data), "-o", str(run), "--window", "8", "--minutes", "0.05", "--resume")
+    mismatch = run_cli("estimator", "train", *PLAIN, str(data), "-o", str(run), "--window", "8", "--minutes", "0.05", "--resume")
     assert mismatch.returncode == 2 and "another lifter configuration" in mismatch.stderr
 
     augmented = tmp_path / "augmented"
@@ -172,7 +173,7 @@ def test_estimator_commands_end_to_end(tmp_path):
     with np.load(data / "shard_0000.npz") as plain, np.load(augmented / "shard_0000.npz") as aug:
         assert not np.allclose(plain["rotations"][0], aug["rotations"][0])  # same seed, other poses
     pooled = tmp_path / "pooled"
-    done = run_cli("estimator", "train", str(data), str(augmented), "-o", str(pooled), "--window", "16", "--steps", "2", "--batch", "2")
+    done = run_cli("estimator", "train", *PLAIN, str(data), str(augmented), "-o", str(pooled), "--window", "16", "--steps", "2", "--batch", "2")
     assert done.returncode == 0, done.stderr
     summary = json.loads((pooled / "train.json").read_text())
     assert summary["data"] == [str(data), str(augmented)] and summary["steps"] == 2

@@ -21,6 +21,11 @@ SHARED_VIDEO = Path(__file__).resolve().parents[2] / "shared" / "data" / "video"
 TECHNIQUE_FLAGS = ["--sim-real-mix", "--adversarial-teacher", "--refiner", "--dann", "--motion-discriminator"]
 
 
+def explicit(on: list[str]) -> list[str]:
+    """Every technique flag, on or off, so the runs do not depend on the defaults."""
+    return [f if f in on else f.replace("--", "--no-", 1) for f in TECHNIQUE_FLAGS]
+
+
 def test_gradient_reversal_flips_and_scales_the_gradient():
     x = torch.ones(3, requires_grad=True)
     (GradientReversal.apply(x, 0.5) * torch.tensor([1.0, 2.0, 3.0])).sum().backward()
@@ -183,7 +188,7 @@ def test_each_technique_trains(tiny_setup, flag):
         run.mkdir()
         shutil.copy(cache, run / "real_inputs.npz")
     done = run_cli("estimator", "train", str(data), "-o", str(run), "--window", "16", "--steps", "3", "--batch", "2",
-                   "--refiner-steps", "2", "--real-videos", str(videos), *flags)
+                   "--refiner-steps", "2", "--real-videos", str(videos), *explicit(flags))
     assert done.returncode == 0, done.stderr
     if (run / "real_inputs.npz").exists() and not cache.exists():
         shutil.copy(run / "real_inputs.npz", cache)
@@ -205,13 +210,27 @@ def test_each_technique_trains(tiny_setup, flag):
 
 def test_techniques_need_real_videos_and_stay_fixed_on_resume(tiny_setup):
     data, videos, root = tiny_setup
-    missing = run_cli("estimator", "train", str(data), "-o", str(root / "nope"), "--window", "16", "--steps", "2", "--dann")
-    assert missing.returncode == 2 and "--real-videos" in missing.stderr
+    empty = root / "no_videos"
+    empty.mkdir()
+    missing = run_cli("estimator", "train", str(data), "-o", str(root / "nope"), "--window", "16", "--steps", "2", "--real-videos", str(empty))
+    assert missing.returncode == 2 and "no videos" in missing.stderr and not (root / "nope" / "lifter.pt").exists()
     run = root / "resume"
-    done = run_cli("estimator", "train", str(data), "-o", str(run), "--window", "16", "--steps", "2", "--batch", "2", "--adversarial-teacher")
+    teacher = explicit(["--adversarial-teacher"])
+    done = run_cli("estimator", "train", str(data), "-o", str(run), "--window", "16", "--steps", "2", "--batch", "2", *teacher)
     assert done.returncode == 0, done.stderr
-    changed = run_cli("estimator", "train", str(data), "-o", str(run), "--window", "16", "--steps", "4", "--batch", "2", "--resume")
+    changed = run_cli("estimator", "train", str(data), "-o", str(run), "--window", "16", "--steps", "4", "--batch", "2", "--resume", *explicit([]))
     assert changed.returncode == 2 and "other training techniques" in changed.stderr
-    again = run_cli("estimator", "train", str(data), "-o", str(run), "--window", "16", "--steps", "4", "--batch", "2", "--resume", "--adversarial-teacher")
+    again = run_cli("estimator", "train", str(data), "-o", str(run), "--window", "16", "--steps", "4", "--batch", "2", "--resume", *teacher)
     assert again.returncode == 0, again.stderr
     assert json.loads((run / "train.json").read_text())["steps"] == 4
+
+
+def test_defaults_are_the_techniques_that_helped(tiny_setup):
+    """The ablation's winners (docs/estimator.md) are on by default, with the shared real videos."""
+    data, _, root = tiny_setup
+    run = root / "defaults"
+    done = run_cli("estimator", "train", str(data), "-o", str(run), "--window", "16", "--steps", "2", "--batch", "2", "--real-max-frames", "40")
+    assert done.returncode == 0, done.stderr
+    summary = json.loads((run / "train.json").read_text())
+    assert set(summary["techniques"]) == {"sim_real_mix", "adversarial_teacher"}
+    assert Path(summary["real_videos"]["folder"]).resolve() == SHARED_VIDEO.parent.resolve()
