@@ -23,16 +23,16 @@ class Techniques:
         self.options = options
         self.config = config
         self.rng = np.random.default_rng([options.seed, 7])
-        self.real = None
+        self.real_clips = None
         self.report: dict = {"techniques": {k: v for k, v in options.technique_flags().items() if v}}
         if options.needs_real:
             from pose_estimation.real_clips import prepare_real_inputs
 
             if not options.real_videos:
                 raise ValueError("the sim+real mixture, the refiner and DANN need --real-videos (a folder of real, unlabelled videos)")
-            self.real = prepare_real_inputs(options.real_videos, run / "real_inputs.npz", options.real_max_frames)
-            self.report["real_videos"] = {"folder": str(options.real_videos), "clips": len(self.real),
-                                          "frames": int(sum(len(c["occluded"]) for c in self.real))}
+            self.real_clips = prepare_real_inputs(options.real_videos, run / "real_inputs.npz", options.real_max_frames)
+            self.report["real_videos"] = {"folder": str(options.real_videos), "clips": len(self.real_clips),
+                                          "frames": int(sum(len(c["occluded"]) for c in self.real_clips))}
         self.teacher = None
         if options.adversarial_teacher:
             from pose_estimation.lifter_teacher import AdversarialTeacher, clip_groups
@@ -72,7 +72,7 @@ class Techniques:
     def real_batch(self, size: int | None = None) -> dict[str, torch.Tensor]:
         from pose_estimation.real_clips import real_batch
 
-        return real_batch(self.real, self.rng, size or self.options.real_batch, self.config.window)
+        return real_batch(self.real_clips, self.rng, size or self.options.real_batch, self.config.window)
 
     def pretrain_refiner(self, sample_synthetic, progress=None) -> None:
         """SimGAN's refiner, before the lifter sees any refined track; ``sample_synthetic()`` gives a batch."""
@@ -90,28 +90,29 @@ class Techniques:
         self.refiner_trained = True
         self.report["refiner"] = {"steps": self.options.refiner_steps, **{k: round(v, 4) for k, v in last.items()}}
 
-    def network_inputs(self, batch: dict[str, torch.Tensor], keys: tuple[str, ...]) -> tuple[dict[str, torch.Tensor], int | None]:
-        """What the lifter reads: the synthetic inputs (refined tracks if on), then real clips if any; and the real clips' first index."""
+    def network_inputs(self, batch: dict[str, torch.Tensor], keys: tuple[str, ...]) -> tuple[dict[str, torch.Tensor], int | None, dict | None]:
+        """What the lifter reads — the synthetic inputs (refined tracks if on), then real clips if any —,
+        the real clips' first index and the real clips themselves."""
         inputs = {k: batch[k] for k in keys}
         if self.refiner:
             with torch.no_grad():
                 inputs["keypoints"], inputs["confidence"] = self.refiner(inputs["keypoints"], inputs["confidence"], inputs["occluded"])
         if not (self.options.sim_real_mix or self.options.dann):
-            return inputs, None
+            return inputs, None, None
         real = self.real_batch()
         split = len(inputs["occluded"])
-        self._real = real
-        return {k: torch.cat([inputs[k], real[k].to(inputs[k].dtype)]) for k in keys}, split
+        return {k: torch.cat([inputs[k], real[k].to(inputs[k].dtype)]) for k in keys}, split, real
 
-    def extra_losses(self, out: dict[str, torch.Tensor], split: int | None, skeleton: TorchSkeleton, fraction: float) -> dict[str, torch.Tensor]:
-        """Weighted extra terms (keys name them) for outputs ``out`` over synthetic ``[:split]`` and real ``[split:]`` clips."""
+    def extra_losses(self, out: dict[str, torch.Tensor], split: int | None, real: dict | None, skeleton: TorchSkeleton,
+                     fraction: float) -> dict[str, torch.Tensor]:
+        """Weighted extra terms (keys name them) for outputs ``out`` over synthetic ``[:split]`` and ``real`` ``[split:]`` clips."""
         o = self.options
         terms: dict[str, torch.Tensor] = {}
         if o.sim_real_mix:
             from pose_estimation.sim2real import reprojection_to_detections, temporal_consistency
 
             joints = skeleton(out["rotations"][split:], out["betas"][split:])
-            terms["real_2d"] = o.weight_real_2d * reprojection_to_detections(joints, out["camera"][split:], self._real["keypoints"], self._real["confidence"])
+            terms["real_2d"] = o.weight_real_2d * reprojection_to_detections(joints, out["camera"][split:], real["keypoints"], real["confidence"])
             terms["temporal"] = o.weight_temporal * temporal_consistency(joints, out["camera"][split:])
         if self.classifier:
             from pose_estimation.sim2real import dann_schedule, domain_loss
