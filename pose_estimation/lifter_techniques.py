@@ -69,23 +69,21 @@ class Techniques:
             return self.teacher.pick(rng, batch)
         return None, rng.integers(0, clips, batch)
 
-    def real_batch(self, size: int | None = None) -> dict[str, torch.Tensor]:
+    def real_batch(self) -> dict[str, torch.Tensor]:
         from pose_estimation.real_clips import real_batch
 
-        return real_batch(self.real_clips, self.rng, size or self.options.real_batch, self.config.window)
+        return real_batch(self.real_clips, self.rng, self.options.real_batch, self.config.window)
 
-    def pretrain_refiner(self, sample_synthetic, progress=None) -> None:
+    def pretrain_refiner(self, sample_synthetic) -> None:
         """SimGAN's refiner, before the lifter sees any refined track; ``sample_synthetic()`` gives a batch."""
         if not self.refiner or self.refiner_trained:
             return
         from pose_estimation.lifter_refiner import refiner_step
 
         last: dict = {}
-        for k in range(self.options.refiner_steps):
+        for _ in range(self.options.refiner_steps):
             last = refiner_step(self.refiner, self.patch_discriminator, self.refiner_optimisers, self.history, sample_synthetic(),
                                 self.real_batch(), self.options.refiner_regularisation)
-            if progress and (k + 1) % 20 == 0:
-                progress(k + 1, self.options.refiner_steps)
         self.refiner.eval()
         self.refiner_trained = True
         self.report["refiner"] = {"steps": self.options.refiner_steps, **{k: round(v, 4) for k, v in last.items()}}
