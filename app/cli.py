@@ -150,8 +150,14 @@ def _estimate(args: argparse.Namespace) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     from app.run import RunOptions, run_pipeline
+    from characters.errors import input_error
 
-    options = RunOptions(train_minutes=args.train_minutes, train_timesteps=args.train_timesteps, workers=args.workers, estimator=args.estimator, max_frames=args.max_frames, seed=args.seed, init_policy=args.init_policy, loop=args.loop)
+    options = RunOptions(train_minutes=args.train_minutes, train_timesteps=args.train_timesteps, workers=args.workers, estimator=args.estimator, max_frames=args.max_frames, seed=args.seed, init_policy=args.init_policy, loop=args.loop,
+                         symmetric=args.symmetric, swing_clearance_m=args.swing_clearance)
+    if (args.symmetric or args.swing_clearance) and not args.loop:
+        raise input_error(None, "--symmetric and --swing-clearance edit a gait cycle: add --loop")
+    if not 0.0 <= args.swing_clearance <= 0.3:
+        raise input_error(None, f"--swing-clearance must be between 0 and 0.3 m, got {args.swing_clearance}")
     if args.init_policy is not None:
         _require_file(args.init_policy)
     report = run_pipeline(args.video, args.output, options)
@@ -291,6 +297,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--init-policy", metavar="POLICY", help="warm-start training from this policy.zip")
     p.add_argument("--loop", action="store_true",
                    help="imitate the estimate's best repeating cycle (a walk's gait cycle) in a loop instead of the whole clip once")
+    p.add_argument("--symmetric", action="store_true",
+                   help="with --loop: average the cycle with its mirror image half a cycle later (single-view estimates see the far leg worse)")
+    p.add_argument("--swing-clearance", type=float, default=0.0, metavar="M",
+                   help="with --loop: lift each swinging foot to at least M metres at mid-swing by leg IK (estimates shuffle; 0: off)")
     p.set_defaults(func=_run)
 
     p = sub.add_parser("serve", help="the web app: upload videos, follow jobs, view and download results")

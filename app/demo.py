@@ -23,6 +23,8 @@ from app.sample_video import write_sample_video
 
 SAMPLE_POLICY = Path(__file__).resolve().parents[1] / "policies" / "sample_walk" / "policy.zip"
 DEMO_TRAIN_MINUTES = 2.0
+DEMO_SYMMETRIC = True
+DEMO_SWING_CLEARANCE_M = 0.10  # DeepMimic's walk lifts its feet 11.7 cm; the estimate of the sample video about 4-7 cm
 
 
 def run_demo(out_dir: str | Path, train_minutes: float = DEMO_TRAIN_MINUTES, workers: int | None = None) -> dict:
@@ -35,7 +37,8 @@ def run_demo(out_dir: str | Path, train_minutes: float = DEMO_TRAIN_MINUTES, wor
         write_sample_video(video, progress=ProgressBar("sample video"))
     workers = workers or min(2, os.cpu_count() or 1)
     init = str(SAMPLE_POLICY) if SAMPLE_POLICY.exists() else None
-    options = RunOptions(train_minutes=train_minutes, workers=workers, init_policy=init, evaluation_episodes=5, loop=True)
+    options = RunOptions(train_minutes=train_minutes, workers=workers, init_policy=init, evaluation_episodes=5, loop=True,
+                         symmetric=DEMO_SYMMETRIC, swing_clearance_m=DEMO_SWING_CLEARANCE_M)
     report = run_pipeline(video, out, options)
     summary = {
         "video": str(video),
@@ -45,6 +48,7 @@ def run_demo(out_dir: str | Path, train_minutes: float = DEMO_TRAIN_MINUTES, wor
         "evaluation": report["evaluation"],
         "report": str(out / "report.html"),
         "replay": str(out / "replay.webm"),
+        "replay_outcome": report["replay"],
         "wall_clock_s": round(time.monotonic() - start, 1),
         "files": report["files"],
     }

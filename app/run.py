@@ -11,6 +11,7 @@ Layout of ``OUT/``::
     cycle.json      with --loop: the frames of the estimate that motion.txt loops (null: whole clip)
     train/          the training run (policy.zip, checkpoint.zip, progress.csv, tb/ ...)
     replay.webm     simulated character (orange) with the reference as a ghost
+    replay.json     how the replay went: seconds simulated, whether the character fell, metres moved
     sim_motion.txt  the simulated motion
     evaluation.json vidmimic evaluate's figures
     export/         sim.bvh, sim.glb, sim_smpl.npz, reference.bvh, reference.glb
@@ -43,6 +44,8 @@ class RunOptions:
     init_policy: str | None = None  # warm-start training from this policy.zip (see ``vidmimic train --init``)
     loop: bool = False  # imitate the estimate's best repeating cycle in a loop (walks, runs) instead of the whole clip;
     # with init_policy, the cycle starts at the phase that matches the policy's own cyclic reference
+    symmetric: bool = False  # with loop: average the cycle with its mirror half a cycle later (retargeting.gait_cycle.symmetric_cycle)
+    swing_clearance_m: float = 0.0  # with loop: lift each swinging foot to at least this mid-swing height (0: off)
 
 
 def _hash(*parts: object) -> str:
@@ -86,6 +89,8 @@ class Stages:
 
 def run_pipeline(video: str | Path, out_dir: str | Path, options: RunOptions = RunOptions(), on_stage: StageHook | None = None) -> dict:
     """Run every stage (see module docstring); returns the report dictionary."""
+    import numpy as np
+
     from characters.character import humanoid
     from control.evaluate import evaluate, replay
     from control.imitation_env import EnvConfig
@@ -96,7 +101,7 @@ def run_pipeline(video: str | Path, out_dir: str | Path, options: RunOptions = R
     from retargeting.bvh_export import write_character_bvh
     from retargeting.cleanup import VIDEO_ESTIMATE_CLEANUP
     from retargeting.deepmimic_file import read_deepmimic, write_deepmimic
-    from retargeting.gait_cycle import loop_best_cycle
+    from retargeting.gait_cycle import loop_best_cycle, tidy_walk_cycle
     from retargeting.gltf_export import write_glb
     from retargeting.smpl_character import character_to_smpl, smpl_to_character
 
@@ -116,6 +121,8 @@ def run_pipeline(video: str | Path, out_dir: str | Path, options: RunOptions = R
         cycle = None
         if options.loop:
             motion, cycle = loop_best_cycle(motion, phase_reference=_policy_motion(options.init_policy, character))
+            if cycle is not None:
+                motion = tidy_walk_cycle(motion, options.symmetric, options.swing_clearance_m)
             message = "no repeating cycle found; imitating the whole clip" if cycle is None else (
                 f"looping frames {cycle.start}-{cycle.start + cycle.length} ({motion.duration:.2f} s, ends differ by {cycle.mismatch_deg:.1f} deg)")
             print(f"retarget     {message}", flush=True)
@@ -123,7 +130,8 @@ def run_pipeline(video: str | Path, out_dir: str | Path, options: RunOptions = R
         write_deepmimic(out / "motion.txt", motion)
 
     phase_key = _hash(Path(options.init_policy)) if options.loop and options.init_policy else None
-    stages.run("retarget", _hash(est / "motion_smpl.npz", options.loop, asdict(VIDEO_ESTIMATE_CLEANUP), phase_key), [out / "motion.txt"], retarget)
+    tidy = (options.symmetric, options.swing_clearance_m) if options.loop else None
+    stages.run("retarget", _hash(est / "motion_smpl.npz", options.loop, asdict(VIDEO_ESTIMATE_CLEANUP), phase_key, tidy), [out / "motion.txt"], retarget)
 
     train_dir = out / "train"
 
@@ -150,12 +158,14 @@ def run_pipeline(video: str | Path, out_dir: str | Path, options: RunOptions = R
     policy = train_dir / "policy.zip"
 
     def run_replay() -> None:
-        simulated, reference, _ = replay(policy, seconds=options.replay_seconds, progress=ProgressBar("simulate"))
+        simulated, reference, outcome = replay(policy, seconds=options.replay_seconds, progress=ProgressBar("simulate"))
         write_deepmimic(out / "sim_motion.txt", simulated)
+        travel = float(np.linalg.norm((simulated.root_pos[-1] - simulated.root_pos[0])[[0, 2]]))
+        (out / "replay.json").write_text(json.dumps({"seconds": round(outcome["seconds"], 3), "fell": bool(outcome["fell"]), "travel_m": round(travel, 2)}, indent=1))
         shown = [(simulated, (0.95, 0.55, 0.2, 1.0)), (reference, (0.55, 0.75, 1.0, 0.4))]
         render_motions(shown, out / "replay.webm", RenderOptions(), seconds=simulated.duration, progress=ProgressBar("render"))
 
-    stages.run("replay", _hash(policy, options.replay_seconds), [out / "replay.webm", out / "sim_motion.txt"], run_replay)
+    stages.run("replay", _hash(policy, options.replay_seconds), [out / "replay.webm", out / "sim_motion.txt", out / "replay.json"], run_replay)
 
     def run_evaluation() -> None:
         reference = read_deepmimic(out / "motion.txt", character)
@@ -182,6 +192,7 @@ def run_pipeline(video: str | Path, out_dir: str | Path, options: RunOptions = R
         "options": asdict(options),
         "cycle": json.loads((out / "cycle.json").read_text()) if (out / "cycle.json").exists() else None,
         "evaluation": json.loads((out / "evaluation.json").read_text()),
+        "replay": json.loads((out / "replay.json").read_text()),
         "training_curve": _curve(train_dir / "progress.csv"),
         "files": sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file() and "tb" not in p.parts and "snapshots" not in p.parts),
     }
@@ -227,6 +238,12 @@ def _svg_curve(points: list[dict], key: str, width: int = 560, height: int = 200
     )
 
 
+def _replay_sentence(outcome: dict) -> str:
+    """One line on how the replay went: how long, how far, and whether the character fell."""
+    verdict = "fell" if outcome["fell"] else "did not fall"
+    return f"Replayed {outcome['seconds']:.1f} s from the clip's start: it {verdict} and moved {outcome['travel_m']:.1f} m."
+
+
 def _report_html(report: dict) -> str:
     ev = report["evaluation"]
     rows = "".join(f"<tr><td>{html.escape(k)}</td><td>{html.escape(str(v))}</td></tr>" for k, v in ev.items())
@@ -235,7 +252,8 @@ def _report_html(report: dict) -> str:
 <style>body{{font-family:sans-serif;max-width:1000px;margin:2em auto}} video{{max-width:48%}} td{{padding:2px 10px}}</style></head><body>
 <h1>vidmimic: {html.escape(Path(report['video']).name)}</h1>
 <h2>Video and estimate</h2><video src="estimate/overlay.webm" controls loop></video> <video src="estimate/side_view.webm" controls loop></video>
-<h2>Simulated character</h2><p>Orange: the physically simulated character; light blue: the reference.</p><video src="replay.webm" controls loop></video>
+<h2>Simulated character</h2><p>Orange: the physically simulated character; light blue: the reference.
+{_replay_sentence(report['replay'])}</p><video src="replay.webm" controls loop></video>
 <h2>Training</h2><p>Mean episode return per PPO iteration</p>{_svg_curve(report['training_curve'], 'episode_return')}
 <h2>Evaluation</h2><table>{rows}</table>
 <h2>Downloads</h2><ul>{links}</ul></body></html>

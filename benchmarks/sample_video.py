@@ -7,7 +7,8 @@ Renders ``app.sample_video`` (4 s of DeepMimic's walk clip, clothed figure, trip
 levelling, and with the whole video cleanup. Prints JSON: frames with a person, the estimate's
 walking speed against the clip's, the slope of the floor the feet stand on before and after
 levelling, the feet (contacts, tilt, slide, height of the stance foot) and the heading's swing
-under the mocap and the video cleanup, and the gait cycle that ``vidmimic run --loop`` loops.
+under the mocap and the video cleanup, and the gait cycle that ``vidmimic run --loop`` loops, before and after the demo's edits
+(``--symmetric --swing-clearance``), with its knee bend and its joint error against the clip.
 """
 
 from __future__ import annotations
@@ -22,12 +23,14 @@ from pathlib import Path
 
 import numpy as np
 
+from app.demo import DEMO_SWING_CLEARANCE_M, DEMO_SYMMETRIC
 from app.sample_video import SAMPLE_CLIP, write_sample_video
 from characters.character import humanoid
 from retargeting.amass_file import read_amass
 from characters import rotations as rot
 from retargeting.cleanup import VIDEO_ESTIMATE_CLEANUP, CleanupOptions, contact_slide, detect_contacts, floor_plane
 from retargeting.deepmimic_file import read_deepmimic
+from retargeting.gait_cycle import tidy_walk_cycle
 from retargeting.smpl_character import smpl_to_character
 
 
@@ -81,8 +84,24 @@ def loop_figures(motion) -> dict:
     looped, cycle = loop_best_cycle(motion, phase_reference=reference)
     if cycle is None:
         return {"cycle": None}
+    tidied = tidy_walk_cycle(looped, DEMO_SYMMETRIC, DEMO_SWING_CLEARANCE_M)
     return {"start_frame": cycle.start, "frames": cycle.length, "seconds": round(looped.duration, 3), "ends_differ_deg": round(cycle.mismatch_deg, 1),
-            "speed_mps": walking_speed(looped.root_pos, looped.duration), "feet": cycle_feet(looped), "clip_feet": cycle_feet(reference)}
+            "speed_mps": walking_speed(looped.root_pos, looped.duration), "feet": cycle_feet(looped), "clip_feet": cycle_feet(reference),
+            "legs": cycle_legs(looped, reference), "clip_legs": cycle_legs(reference, reference),
+            "demo_tidied": {"symmetric": DEMO_SYMMETRIC, "swing_clearance_m": DEMO_SWING_CLEARANCE_M, "feet": cycle_feet(tidied), "legs": cycle_legs(tidied, reference)}}
+
+
+def cycle_legs(motion, clip) -> dict:
+    """Greatest knee bend per leg (right, left; deg) and the mean joint-rotation angle (deg) to
+    DeepMimic's walk at the same phase — the sample video is rendered from that clip, so this is
+    the cycle's error against the truth."""
+    character = motion.character
+    knees = [character.motion_joints.index(character.body_names.index(n)) for n in ("right_knee", "left_knee")]
+    bend = np.degrees(np.abs(motion.hinge_angles()[:, knees])).max(axis=0)
+    phases = np.arange(clip.num_frames) / (clip.num_frames - 1)
+    _, _, joint_rot = motion.sample(phases * motion.duration)
+    error = float(np.degrees(rot.geodesic_angle(joint_rot, clip.joint_rot)).mean())
+    return {"knee_bend_max_deg": np.round(bend, 1).tolist(), "joint_error_vs_clip_deg": round(error, 1)}
 
 
 def cycle_feet(motion) -> dict:

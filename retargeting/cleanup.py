@@ -244,6 +244,50 @@ def plant_lower_foot(motion: CharacterMotion, smooth_s: float) -> CharacterMotio
     return replace(motion, root_pos=root_pos)
 
 
+def _cyclic_segments(flags: np.ndarray) -> list[np.ndarray]:
+    """Frame indices of each run of True in a cyclic ``(N,)`` flag array (a run may wrap round)."""
+    if flags.all() or not flags.any():
+        return [np.arange(len(flags))] if flags.all() else []
+    shift = int(np.argmin(flags))  # start the scan on a False frame so no run is cut at the end
+    rolled = np.roll(flags, -shift)
+    return [(np.arange(a, b) + shift) % len(flags) for a, b in _segments(rolled)]
+
+
+def lift_swing_feet(motion: CharacterMotion, clearance_m: float, stance_min_s: float = 0.15) -> CharacterMotion:
+    """Raise each swinging foot to at least a half-sine of peak ``clearance_m`` over its swing.
+
+    Single-view estimates shuffle: the swing foot barely leaves the ground and the knee hardly
+    bends, and a simulated character imitating that stubs its toes. A contact body swings while
+    the other is the lower one (with stances shorter than ``stance_min_s`` dropped); during a
+    swing of ``n`` frames its lowest point is kept at or above ``clearance_m * sin(pi s)``,
+    ``s`` going from 0 to 1, by leg IK (the knee bends, the hip turns, the foot keeps its world
+    rotation). Cyclic motions (``loop: wrap``, last frame = first) are treated round the cycle.
+    """
+    character = motion.character
+    bodies = tuple(character.contact_bodies)
+    if clearance_m <= 0 or len(bodies) < 2:
+        return motion
+    wrap = motion.loop == "wrap"
+    frames = motion.num_frames - 1 if wrap else motion.num_frames
+    pos, rots = motion.body_frames()
+    height = character.lowest_heights(pos, rots, bodies)
+    lower = height[:frames].argmin(axis=1)
+    stance_frames = max(1, int(round(stance_min_s * motion.fps)))
+    for c, body in enumerate(bodies):
+        stance = _fill_gaps(_fill_gaps(lower == c, stance_frames, value=True), stance_frames, value=False)
+        runs = _cyclic_segments(~stance) if wrap else [np.arange(a, b) for a, b in _segments(~stance)]
+        lift = np.zeros(motion.num_frames)
+        for run in runs:
+            s = (np.arange(len(run)) + 0.5) / len(run)
+            lift[run] = np.maximum(0.0, clearance_m * np.sin(np.pi * s) - height[run, c])
+        if wrap:
+            lift[-1] = lift[0]
+        if lift.any():
+            target = pos[:, body] + lift[:, None] * np.array([0.0, 1.0, 0.0])
+            motion = solve_leg_ik(motion, body, target)
+    return motion
+
+
 def detect_contacts(motion: CharacterMotion, options: CleanupOptions) -> np.ndarray:
     """``(T, C)`` bool: is each of ``character.contact_bodies`` on the ground in each frame."""
     character = motion.character

@@ -216,3 +216,46 @@ def blend_cycles(a: CharacterMotion, b: CharacterMotion, alpha: float) -> Charac
     root_pos = a.root_pos[0] * flat + (1 - alpha) * a_path + alpha * b_path
     root_pos[:, 1] = (1 - alpha) * a.root_pos[:, 1] + alpha * b_pos[:, 1]
     return replace(a, root_pos=root_pos, root_rot=rot.slerp(a.root_rot, b_rot, alpha), joint_rot=rot.slerp(a.joint_rot, b_joint, alpha))
+
+
+def symmetric_cycle(cycle: CharacterMotion) -> CharacterMotion:
+    """A cyclic walk averaged with its own mirror image half a cycle later.
+
+    In a symmetric gait the left leg does at time ``t + T/2`` what the right leg did at ``t``.
+    Single-view estimates break that symmetry (the far leg is seen worse, so one knee barely
+    bends); the average of the cycle and its half-cycle-shifted mirror restores it. The cycle is
+    turned to face ``character.forward`` for the mirroring and turned back afterwards; the root
+    path becomes straight along the mean heading. Root height and path are averaged, root and
+    joint rotations slerped halfway. The result is closed exactly like its input.
+    """
+    if cycle.loop != "wrap":
+        raise ValueError("the motion must be cyclic (loop: wrap)")
+    flat = np.array([1.0, 0.0, 1.0])
+    yaw = root_headings(cycle)[:-1]
+    mean_yaw = float(np.arctan2(np.sin(yaw).mean(), np.cos(yaw).mean()))
+    face, back = rot.about_axis(UP, -mean_yaw), rot.about_axis(UP, mean_yaw)
+    origin = cycle.root_pos[0] * flat
+    straight = replace(
+        cycle, root_pos=rot.rotate(np.broadcast_to(face, cycle.root_pos.shape[:1] + (4,)), cycle.root_pos - origin),
+        root_rot=rot.multiply(np.broadcast_to(face, cycle.root_rot.shape), cycle.root_rot),
+    )
+    m_pos, m_rot, m_joint = straight.mirrored().sample(straight.times + cycle.duration / 2.0)
+    m_pos[:, [0, 2]] -= m_pos[0, [0, 2]]
+    root_pos = 0.5 * (straight.root_pos + m_pos)
+    root_rot = rot.multiply(np.broadcast_to(back, cycle.root_rot.shape), rot.slerp(straight.root_rot, m_rot, 0.5))
+    root_pos = rot.rotate(np.broadcast_to(back, root_pos.shape[:1] + (4,)), root_pos) + origin
+    return replace(cycle, root_pos=root_pos, root_rot=rot.normalize(root_rot), joint_rot=rot.slerp(straight.joint_rot, m_joint, 0.5))
+
+
+def tidy_walk_cycle(cycle: CharacterMotion, symmetric: bool, swing_clearance_m: float, plant_smooth_s: float = 0.1) -> CharacterMotion:
+    """Optional edits of a looped walk cycle for imitation: :func:`symmetric_cycle`, then the lower
+    foot put back on the ground (averaging two poses leaves it hovering or sinking by a
+    centimetre), then :func:`retargeting.cleanup.lift_swing_feet` with ``swing_clearance_m``
+    (0: off)."""
+    from retargeting.cleanup import lift_above_ground, lift_swing_feet, plant_lower_foot
+
+    if symmetric:
+        cycle = plant_lower_foot(symmetric_cycle(cycle), plant_smooth_s)
+    if swing_clearance_m > 0:
+        cycle = lift_above_ground(lift_swing_feet(cycle, swing_clearance_m))
+    return cycle

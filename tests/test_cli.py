@@ -64,6 +64,19 @@ def test_demo_runs_the_video_pipeline_on_its_generated_sample(tmp_path, characte
     cycle = json.loads((out / "cycle.json").read_text())
     assert motion.loop == "wrap" and 30 <= cycle["length"] <= 45  # one gait cycle of the estimate, looped
     assert summary["evaluation"]["episodes"] == 5 and summary["evaluation"]["seconds"] == 10.0
+    assert set(summary["replay_outcome"]) == {"seconds", "fell", "travel_m"} and summary["replay_outcome"]["seconds"] == pytest.approx(10.0, abs=0.05)
     if SAMPLE_POLICY.exists():  # training was warm-started from the shipped sample policy, made on this very motion
         assert json.loads((out / "train" / "config.json").read_text())["init"] == str(SAMPLE_POLICY)
         assert (out / "motion.txt").read_bytes() == (SAMPLE_POLICY.parent / "motion.txt").read_bytes()
+
+def test_the_shipped_sample_policy_walks_the_demo_cycle_without_falling(character):
+    """What the demo's replay shows: from the cycle's start, ten simulated seconds of walking
+    (the warm start the demo trains on for two more minutes)."""
+    from app.demo import SAMPLE_POLICY
+    from control.evaluate import replay
+
+    simulated, reference, outcome = replay(SAMPLE_POLICY, seconds=10.0)
+    assert not outcome["fell"] and outcome["seconds"] == pytest.approx(10.0, abs=0.05)
+    travel = np.linalg.norm((simulated.root_pos[-1] - simulated.root_pos[0])[[0, 2]])
+    assert travel > 6.0  # it walks on (the cycle moves 0.95 m/s), not stands or stumbles in place
+    assert simulated.root_pos[:, 1].min() > 0.6  # upright all the way: the root stays near standing height

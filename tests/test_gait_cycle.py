@@ -6,7 +6,10 @@ import numpy as np
 
 from characters import rotations as rot
 from retargeting.deepmimic_file import read_deepmimic
-from retargeting.gait_cycle import Cycle, align_start, blend_cycles, close_cycle, find_cycle, loop_best_cycle, root_headings, steady_heading
+from retargeting.cleanup import lift_swing_feet
+from retargeting.gait_cycle import (
+    Cycle, align_start, blend_cycles, close_cycle, find_cycle, loop_best_cycle, root_headings, steady_heading, symmetric_cycle,
+)
 from tests.conftest import WALK
 
 UP = np.array([0.0, 1.0, 0.0])
@@ -93,3 +96,66 @@ def test_blend_cycles_goes_from_a_to_b(character):
     to_a = rot.geodesic_angle(half.joint_rot, clip.joint_rot)
     to_b = rot.geodesic_angle(half.joint_rot, full.joint_rot)
     assert np.allclose(to_a, to_b, atol=1e-6)
+
+
+def _knee_angles_deg(motion):
+    """``(T, 2)`` right and left knee angles (deg)."""
+    ch = motion.character
+    knees = [ch.motion_joints.index(ch.body_names.index(n)) for n in ("right_knee", "left_knee")]
+    return np.degrees(motion.hinge_angles()[:, knees])
+
+
+def _limp(clip, turn_deg: float):
+    """The walk with a stiff right knee (a tenth of its bend), turned ``turn_deg`` about +Y."""
+    ch = clip.character
+    joint_rot = clip.joint_rot.copy()
+    k = ch.motion_joints.index(ch.body_names.index("right_knee"))
+    axis = ch.hinge_axes[ch.body_names.index("right_knee")]
+    joint_rot[:, k] = rot.about_axis(axis, 0.1 * rot.angle_about(joint_rot[:, k], axis))
+    turn = rot.about_axis(UP, np.radians(turn_deg))
+    return replace(clip, joint_rot=joint_rot, root_rot=rot.multiply(np.broadcast_to(turn, clip.root_rot.shape), clip.root_rot),
+                   root_pos=rot.rotate(np.broadcast_to(turn, clip.root_pos.shape[:1] + (4,)), clip.root_pos))
+
+
+def _closed_walk(character):
+    """DeepMimic's walk as an exactly closed cycle (the file's last frame is a little off its first)."""
+    motion, period = unrolled_walk(character)
+    return close_cycle(motion, Cycle(start=0, length=period, mismatch_deg=0.0))
+
+
+def test_symmetric_cycle_evens_out_a_limp(character):
+    clip = _closed_walk(character)
+    limp = _limp(clip, turn_deg=40.0)
+    even = symmetric_cycle(limp)
+    knees = _knee_angles_deg(even)
+    assert abs(np.abs(knees[:, 0]).max() - np.abs(knees[:, 1]).max()) < 0.5  # was 7.8 vs 77.8
+    assert np.abs(_knee_angles_deg(limp)[:, 0]).max() < 10.0
+    assert np.degrees(rot.geodesic_angle(even.joint_rot[0], even.joint_rot[-1])).max() < 1e-6  # still closed
+    assert abs(np.degrees(np.mean(root_headings(even)) - np.mean(root_headings(limp)))) < 1.0  # same course
+    again = symmetric_cycle(even)  # a symmetric cycle is its own mirror half a cycle on
+    assert np.degrees(rot.geodesic_angle(again.joint_rot, even.joint_rot)).max() < 0.5
+    # DeepMimic's walk is close to symmetric already: it barely changes.
+    assert np.degrees(rot.geodesic_angle(symmetric_cycle(clip).joint_rot, clip.joint_rot)).mean() < 3.0
+
+
+def test_lift_swing_feet_clears_the_swing_and_keeps_the_stance(character):
+    clip = _closed_walk(character)
+    ch = clip.character
+    feet = tuple(ch.contact_bodies)
+    shuffle = symmetric_cycle(_limp(clip, turn_deg=0.0))  # both knees bend half as much: low swings
+    pos, rots = shuffle.body_frames()
+    before = ch.lowest_heights(pos, rots, feet)
+    assert before.max() < 0.08
+    lifted = lift_swing_feet(shuffle, 0.10)
+    pos2, rots2 = lifted.body_frames()
+    after = ch.lowest_heights(pos2, rots2, feet)
+    assert np.all(after.max(axis=0) > 0.095)
+    assert np.all(after >= before - 1e-9)  # nothing is lowered
+    lower = before[:-1].argmin(axis=1)
+    for c, body in enumerate(feet):
+        stance = np.flatnonzero(lower == c)
+        # The foot on the ground stays where it was, mid-stance at least (the stance edges may be filled gaps).
+        mid = stance[np.abs(before[stance, 1 - c] - before[stance, c]) > 0.02]
+        assert np.allclose(pos2[mid, body], pos[mid, body], atol=1e-9)
+    assert np.degrees(rot.geodesic_angle(lifted.joint_rot[0], lifted.joint_rot[-1])).max() < 1e-6
+    assert np.abs(_knee_angles_deg(lifted)).max() > np.abs(_knee_angles_deg(shuffle)).max() + 10.0

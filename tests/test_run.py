@@ -19,6 +19,9 @@ def test_run_end_to_end_then_skip_finished_stages(tmp_path):
     report = json.loads((out / "report.json").read_text())
     assert report["evaluation"]["episodes"] == 10 and report["training_curve"]
     assert 'src="replay.webm"' in (out / "report.html").read_text()
+    replayed = report["replay"]
+    assert replayed["seconds"] > 0 and isinstance(replayed["fell"], bool) and replayed["travel_m"] >= 0
+    assert ("it fell" if replayed["fell"] else "it did not fall") in (out / "report.html").read_text()
     stamp = (out / "train" / "policy.zip").stat().st_mtime
     second = run_cli("run", str(video), "-o", str(out), *ARGS)
     assert second.returncode == 0, second.stderr[-3000:]

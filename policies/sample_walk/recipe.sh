@@ -1,16 +1,18 @@
 #!/bin/bash
 # How policies/sample_walk/policy.zip is made: a curriculum from the walk policy to the demo's
 # estimated gait cycle. Usage: bash policies/sample_walk/recipe.sh WORK_DIR [MINUTES_PER_STAGE...]
-# (run from the repository root; WORK_DIR gets the demo's estimate, the blends and one run per stage).
+# [MORE_MINUTES_FOR_STAGE_4]  (run from the repository root; WORK_DIR gets the demo's estimate, the blends and one run per stage;
+# the last argument, default 25, 0 for none, resumes stage 4 exactly from its checkpoint for that many more minutes).
 set -euo pipefail
-work=${1:?usage: recipe.sh WORK_DIR [minutes for stages 1..4]}
-m1=${2:-10}; m2=${3:-12}; m3=${4:-14}; m4=${5:-25}
+work=${1:?usage: recipe.sh WORK_DIR [minutes for stages 1..4] [more minutes for stage 4]}
+m1=${2:-8}; m2=${3:-10}; m3=${4:-12}; m4=${5:-30}; m5=${6:-25}
 vm=(python -m app.cli)
 walk=policies/humanoid3d_walk/policy.zip
 mkdir -p "$work"
-# 1. The demo's sample video and its estimate, looped with the cycle's phase aligned to the walk policy's clip.
+# 1. The demo's sample video and its estimate, looped with the cycle's phase aligned to the walk policy's clip,
+#    made symmetric and given swing clearance as \`vidmimic demo\` does (app/demo.py).
 python -c "from app.sample_video import write_sample_video; write_sample_video('$work/sample_walk.webm')"
-"${vm[@]}" run "$work/sample_walk.webm" -o "$work/demo" --loop --init-policy "$walk" --train-minutes 0.05 --workers 1
+"${vm[@]}" run "$work/sample_walk.webm" -o "$work/demo" --loop --symmetric --swing-clearance 0.10 --init-policy "$walk" --train-minutes 0.05 --workers 1
 python -c "import zipfile; open('$work/walk.txt', 'w').write(zipfile.ZipFile('$walk').read('vidmimic/motion.txt').decode())"
 # 2. Blends from DeepMimic's walk to the estimated cycle, each stage warm-started from the previous policy.
 "${vm[@]}" blend "$work/walk.txt" "$work/demo/motion.txt" --alpha 0.33 -o "$work/blend_0.33.txt"
@@ -21,4 +23,7 @@ python -c "import zipfile; open('$work/walk.txt', 'w').write(zipfile.ZipFile('$w
 "${vm[@]}" train "$work/blend_1.0.txt" -o "$work/stage3" --init "$work/stage2/policy.zip" --workers 2 --minutes "$m3" --timesteps 30000000 --seed 3
 # 3. The estimated cycle itself (its own 1.2 s timing): the motion `vidmimic demo` imitates.
 "${vm[@]}" train "$work/demo/motion.txt" -o "$work/stage4" --init "$work/stage3/policy.zip" --workers 2 --minutes "$m4" --timesteps 30000000 --seed 4
+if [ "$m5" != 0 ]; then
+  "${vm[@]}" train "$work/demo/motion.txt" -o "$work/stage4" --resume --workers 2 --minutes "$m5" --timesteps 30000000 --seed 4
+fi
 "${vm[@]}" evaluate "$work/stage4/policy.zip" --episodes 20 --seconds 10 --json
