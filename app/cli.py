@@ -153,9 +153,9 @@ def _run(args: argparse.Namespace) -> int:
     from characters.errors import input_error
 
     options = RunOptions(train_minutes=args.train_minutes, train_timesteps=args.train_timesteps, workers=args.workers, estimator=args.estimator, max_frames=args.max_frames, seed=args.seed, init_policy=args.init_policy, loop=args.loop,
-                         symmetric=args.symmetric, swing_clearance_m=args.swing_clearance)
-    if (args.symmetric or args.swing_clearance) and not args.loop:
-        raise input_error(None, "--symmetric and --swing-clearance edit a gait cycle: add --loop")
+                         symmetric=args.symmetric, swing_clearance_m=args.swing_clearance, pin_stance=args.pin_stance)
+    if (args.symmetric or args.swing_clearance or args.pin_stance) and not args.loop:
+        raise input_error(None, "--symmetric, --pin-stance and --swing-clearance edit a gait cycle: add --loop")
     if not 0.0 <= args.swing_clearance <= 0.3:
         raise input_error(None, f"--swing-clearance must be between 0 and 0.3 m, got {args.swing_clearance}")
     if args.init_policy is not None:
@@ -299,6 +299,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="imitate the estimate's best repeating cycle (a walk's gait cycle) in a loop instead of the whole clip once")
     p.add_argument("--symmetric", action="store_true",
                    help="with --loop: average the cycle with its mirror image half a cycle later (single-view estimates see the far leg worse)")
+    p.add_argument("--pin-stance", action="store_true",
+                   help="with --loop: hold each stance foot in place by leg IK (estimated feet glide, so the stride does not match the root's speed)")
     p.add_argument("--swing-clearance", type=float, default=0.0, metavar="M",
                    help="with --loop: lift each swinging foot to at least M metres at mid-swing by leg IK (estimates shuffle; 0: off)")
     p.set_defaults(func=_run)

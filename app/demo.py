@@ -24,6 +24,7 @@ from app.sample_video import write_sample_video
 SAMPLE_POLICY = Path(__file__).resolve().parents[1] / "policies" / "sample_walk" / "policy.zip"
 DEMO_TRAIN_MINUTES = 2.0
 DEMO_SYMMETRIC = True
+DEMO_PIN_STANCE = False  # tried: a policy warm-started on the pinned cycle drifted ahead of it as before (docs/video.md)
 DEMO_SWING_CLEARANCE_M = 0.10  # DeepMimic's walk lifts its feet 11.7 cm; the estimate of the sample video about 4-7 cm
 
 
@@ -38,7 +39,7 @@ def run_demo(out_dir: str | Path, train_minutes: float = DEMO_TRAIN_MINUTES, wor
     workers = workers or min(2, os.cpu_count() or 1)
     init = str(SAMPLE_POLICY) if SAMPLE_POLICY.exists() else None
     options = RunOptions(train_minutes=train_minutes, workers=workers, init_policy=init, evaluation_episodes=5, loop=True,
-                         symmetric=DEMO_SYMMETRIC, swing_clearance_m=DEMO_SWING_CLEARANCE_M)
+                         symmetric=DEMO_SYMMETRIC, swing_clearance_m=DEMO_SWING_CLEARANCE_M, pin_stance=DEMO_PIN_STANCE)
     report = run_pipeline(video, out, options)
     summary = {
         "video": str(video),

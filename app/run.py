@@ -46,6 +46,7 @@ class RunOptions:
     # with init_policy, the cycle starts at the phase that matches the policy's own cyclic reference
     symmetric: bool = False  # with loop: average the cycle with its mirror half a cycle later (retargeting.gait_cycle.symmetric_cycle)
     swing_clearance_m: float = 0.0  # with loop: lift each swinging foot to at least this mid-swing height (0: off)
+    pin_stance: bool = False  # with loop: hold each stance foot in place by leg IK (retargeting.gait_cycle.pin_stance_feet)
 
 
 def _hash(*parts: object) -> str:
@@ -122,7 +123,7 @@ def run_pipeline(video: str | Path, out_dir: str | Path, options: RunOptions = R
         if options.loop:
             motion, cycle = loop_best_cycle(motion, phase_reference=_policy_motion(options.init_policy, character))
             if cycle is not None:
-                motion = tidy_walk_cycle(motion, options.symmetric, options.swing_clearance_m)
+                motion = tidy_walk_cycle(motion, options.symmetric, options.swing_clearance_m, options.pin_stance)
             message = "no repeating cycle found; imitating the whole clip" if cycle is None else (
                 f"looping frames {cycle.start}-{cycle.start + cycle.length} ({motion.duration:.2f} s, ends differ by {cycle.mismatch_deg:.1f} deg)")
             print(f"retarget     {message}", flush=True)
@@ -130,7 +131,7 @@ def run_pipeline(video: str | Path, out_dir: str | Path, options: RunOptions = R
         write_deepmimic(out / "motion.txt", motion)
 
     phase_key = _hash(Path(options.init_policy)) if options.loop and options.init_policy else None
-    tidy = (options.symmetric, options.swing_clearance_m) if options.loop else None
+    tidy = (options.symmetric, options.swing_clearance_m) + ((True,) if options.pin_stance else ()) if options.loop else None
     stages.run("retarget", _hash(est / "motion_smpl.npz", options.loop, asdict(VIDEO_ESTIMATE_CLEANUP), phase_key, tidy), [out / "motion.txt"], retarget)
 
     train_dir = out / "train"

@@ -8,7 +8,7 @@ levelling, and with the whole video cleanup. Prints JSON: frames with a person, 
 walking speed against the clip's, the slope of the floor the feet stand on before and after
 levelling, the feet (contacts, tilt, slide, height of the stance foot) and the heading's swing
 under the mocap and the video cleanup, and the gait cycle that ``vidmimic run --loop`` loops, before and after the demo's edits
-(``--symmetric --swing-clearance``), with its knee bend and its joint error against the clip.
+(``--symmetric --pin-stance --swing-clearance``), with its knee bend and its joint error against the clip.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from app.demo import DEMO_SWING_CLEARANCE_M, DEMO_SYMMETRIC
+from app.demo import DEMO_PIN_STANCE, DEMO_SWING_CLEARANCE_M, DEMO_SYMMETRIC
 from app.sample_video import SAMPLE_CLIP, write_sample_video
 from characters.character import humanoid
 from retargeting.amass_file import read_amass
@@ -84,11 +84,11 @@ def loop_figures(motion) -> dict:
     looped, cycle = loop_best_cycle(motion, phase_reference=reference)
     if cycle is None:
         return {"cycle": None}
-    tidied = tidy_walk_cycle(looped, DEMO_SYMMETRIC, DEMO_SWING_CLEARANCE_M)
+    tidied = tidy_walk_cycle(looped, DEMO_SYMMETRIC, DEMO_SWING_CLEARANCE_M, DEMO_PIN_STANCE)
     return {"start_frame": cycle.start, "frames": cycle.length, "seconds": round(looped.duration, 3), "ends_differ_deg": round(cycle.mismatch_deg, 1),
             "speed_mps": walking_speed(looped.root_pos, looped.duration), "feet": cycle_feet(looped), "clip_feet": cycle_feet(reference),
             "legs": cycle_legs(looped, reference), "clip_legs": cycle_legs(reference, reference),
-            "demo_tidied": {"symmetric": DEMO_SYMMETRIC, "swing_clearance_m": DEMO_SWING_CLEARANCE_M, "feet": cycle_feet(tidied), "legs": cycle_legs(tidied, reference)}}
+            "demo_tidied": {"symmetric": DEMO_SYMMETRIC, "pin_stance": DEMO_PIN_STANCE, "swing_clearance_m": DEMO_SWING_CLEARANCE_M, "feet": cycle_feet(tidied), "legs": cycle_legs(tidied, reference)}}
 
 
 def cycle_legs(motion, clip) -> dict:

@@ -253,6 +253,17 @@ def _cyclic_segments(flags: np.ndarray) -> list[np.ndarray]:
     return [(np.arange(a, b) + shift) % len(flags) for a, b in _segments(rolled)]
 
 
+def lower_foot_stance(heights: np.ndarray, min_frames: float) -> np.ndarray:
+    """``(T, C)`` bool: each contact body is in stance while it is the lower one.
+
+    ``heights (T, C)`` m, lowest point of each contact body; stances and swings shorter than
+    ``min_frames`` are absorbed by their neighbours (foot-height noise)."""
+    lower = heights.argmin(axis=1)
+    frames = max(1, int(round(min_frames)))
+    flags = [_fill_gaps(_fill_gaps(lower == c, frames, value=True), frames, value=False) for c in range(heights.shape[1])]
+    return np.stack(flags, axis=1)
+
+
 def lift_swing_feet(motion: CharacterMotion, clearance_m: float, stance_min_s: float = 0.15) -> CharacterMotion:
     """Raise each swinging foot to at least a half-sine of peak ``clearance_m`` over its swing.
 
@@ -271,10 +282,9 @@ def lift_swing_feet(motion: CharacterMotion, clearance_m: float, stance_min_s: f
     frames = motion.num_frames - 1 if wrap else motion.num_frames
     pos, rots = motion.body_frames()
     height = character.lowest_heights(pos, rots, bodies)
-    lower = height[:frames].argmin(axis=1)
-    stance_frames = max(1, int(round(stance_min_s * motion.fps)))
+    stances = lower_foot_stance(height[:frames], stance_min_s * motion.fps)
     for c, body in enumerate(bodies):
-        stance = _fill_gaps(_fill_gaps(lower == c, stance_frames, value=True), stance_frames, value=False)
+        stance = stances[:, c]
         runs = _cyclic_segments(~stance) if wrap else [np.arange(a, b) for a, b in _segments(~stance)]
         lift = np.zeros(motion.num_frames)
         for run in runs:

@@ -247,15 +247,61 @@ def symmetric_cycle(cycle: CharacterMotion) -> CharacterMotion:
     return replace(cycle, root_pos=root_pos, root_rot=rot.normalize(root_rot), joint_rot=rot.slerp(straight.joint_rot, m_joint, 0.5))
 
 
-def tidy_walk_cycle(cycle: CharacterMotion, symmetric: bool, swing_clearance_m: float, plant_smooth_s: float = 0.1) -> CharacterMotion:
-    """Optional edits of a looped walk cycle for imitation: :func:`symmetric_cycle`, then the lower
-    foot put back on the ground (averaging two poses leaves it hovering or sinking by a
-    centimetre), then :func:`retargeting.cleanup.lift_swing_feet` with ``swing_clearance_m``
-    (0: off)."""
+def _unrolled(cycle: CharacterMotion, copies: int) -> CharacterMotion:
+    """``copies`` repeats of a closed cycle as one clip (each moved on by the cycle's displacement)."""
+    n = cycle.num_frames - 1
+    shift = (cycle.root_pos[-1] - cycle.root_pos[0]) * np.array([1.0, 0.0, 1.0])
+    root_pos = np.concatenate([cycle.root_pos[:n] + k * shift for k in range(copies)] + [cycle.root_pos[:1] + copies * shift])
+    root_rot = np.concatenate([cycle.root_rot[:n]] * copies + [cycle.root_rot[:1]])
+    joint_rot = np.concatenate([cycle.joint_rot[:n]] * copies + [cycle.joint_rot[:1]])
+    frame_dt = np.concatenate([cycle.frame_dt[:n]] * copies + [cycle.frame_dt[-1:]])
+    return replace(cycle, frame_dt=frame_dt, root_pos=root_pos, root_rot=root_rot, joint_rot=joint_rot, loop="none")
+
+
+def pin_stance_feet(cycle: CharacterMotion, blend_s: float = 0.1, stance_min_s: float = 0.15) -> CharacterMotion:
+    """A closed walk cycle whose stance foot stays put on the ground, by leg IK.
+
+    Estimated walks glide: the foot under the body slides along with it, so the legs' stride does
+    not match the root's speed, and a simulated character, whose planted foot cannot slide,
+    walks at a speed of its own and leaves the reference. Each foot is in stance while it is the
+    lower one (:func:`retargeting.cleanup.lower_foot_stance`); during a stance it is held at the
+    stance's median position and eased in and out over ``blend_s``
+    (:func:`retargeting.cleanup.pin_targets`, :func:`retargeting.cleanup.solve_leg_ik`). The root
+    path is kept. Stances that wrap round the cycle's ends are handled by working on three
+    repeats and keeping the middle one.
+    """
+    from retargeting.cleanup import lower_foot_stance, pin_targets, solve_leg_ik
+
+    if cycle.loop != "wrap":
+        raise ValueError("the motion must be cyclic (loop: wrap)")
+    character = cycle.character
+    n = cycle.num_frames - 1
+    long = _unrolled(cycle, 3)
+    pos, rots = long.body_frames()
+    bodies = tuple(character.contact_bodies)
+    stances = lower_foot_stance(character.lowest_heights(pos, rots, bodies), stance_min_s * cycle.fps)
+    blend = max(1, int(round(blend_s * cycle.fps)))
+    for c, body in enumerate(bodies):
+        target, _ = pin_targets(pos[:, body], stances[:, c], blend)
+        long = solve_leg_ik(long, body, target)
+    middle = slice(n, 2 * n + 1)
+    root_pos = long.root_pos[middle] - (long.root_pos[n] - cycle.root_pos[0])
+    joint_rot = long.joint_rot[middle].copy()
+    joint_rot[-1] = joint_rot[0]  # exactly closed (the repeats differ only by rounding)
+    return replace(cycle, root_pos=root_pos, root_rot=long.root_rot[middle].copy(), joint_rot=joint_rot)
+
+
+def tidy_walk_cycle(cycle: CharacterMotion, symmetric: bool, swing_clearance_m: float, pin_stance: bool = False, plant_smooth_s: float = 0.1) -> CharacterMotion:
+    """Optional edits of a looped walk cycle for imitation, in this order: :func:`symmetric_cycle`
+    and the lower foot put back on the ground (averaging two poses leaves it hovering or sinking
+    by a centimetre); :func:`pin_stance_feet` (estimates, and the averaging, let the stance foot
+    glide); :func:`retargeting.cleanup.lift_swing_feet` with ``swing_clearance_m`` (0: off)."""
     from retargeting.cleanup import lift_above_ground, lift_swing_feet, plant_lower_foot
 
     if symmetric:
         cycle = plant_lower_foot(symmetric_cycle(cycle), plant_smooth_s)
+    if pin_stance:
+        cycle = pin_stance_feet(cycle)
     if swing_clearance_m > 0:
         cycle = lift_above_ground(lift_swing_feet(cycle, swing_clearance_m))
     return cycle

@@ -162,7 +162,7 @@ def test_blend_needs_two_cyclic_motions(tmp_path):
     assert run_cli("blend", str(WALK), str(WALK), "--alpha", "0.5", "-o", str(out)).returncode == 0 and out.exists()
 
 
-@pytest.mark.parametrize("flags, expected", [(("--symmetric",), "add --loop"), (("--loop", "--swing-clearance", "0.5"), "between 0 and 0.3 m")])
+@pytest.mark.parametrize("flags, expected", [(("--symmetric",), "add --loop"), (("--pin-stance",), "add --loop"), (("--loop", "--swing-clearance", "0.5"), "between 0 and 0.3 m")])
 def test_gait_cycle_edits_need_a_loop_and_a_sane_clearance(flags, expected, tmp_path):
     result = run_cli("run", str(WALK), "-o", str(tmp_path / "run"), *flags)
     assert result.returncode == 2, result.stderr

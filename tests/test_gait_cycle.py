@@ -9,6 +9,7 @@ from retargeting.deepmimic_file import read_deepmimic
 from retargeting.cleanup import lift_swing_feet
 from retargeting.gait_cycle import (
     Cycle, align_start, blend_cycles, close_cycle, find_cycle, loop_best_cycle, root_headings, steady_heading, symmetric_cycle,
+    pin_stance_feet,
 )
 from tests.conftest import WALK
 
@@ -159,3 +160,24 @@ def test_lift_swing_feet_clears_the_swing_and_keeps_the_stance(character):
         assert np.allclose(pos2[mid, body], pos[mid, body], atol=1e-9)
     assert np.degrees(rot.geodesic_angle(lifted.joint_rot[0], lifted.joint_rot[-1])).max() < 1e-6
     assert np.abs(_knee_angles_deg(lifted)).max() > np.abs(_knee_angles_deg(shuffle)).max() + 10.0
+
+
+def test_pin_stance_feet_stops_a_gliding_stance_foot(character):
+    clip = _closed_walk(character)
+    ch = clip.character
+    feet = tuple(ch.contact_bodies)
+    gliding = replace(clip, root_pos=clip.root_pos * np.array([1.4, 1.0, 1.4]))  # the root outruns the legs
+    pinned = pin_stance_feet(gliding)
+    assert np.allclose(pinned.root_pos, gliding.root_pos)  # the path is kept; the legs change
+
+    def mid_stance_speed(motion):
+        pos, rots = motion.body_frames()
+        heights = ch.lowest_heights(pos, rots, feet)
+        step = np.linalg.norm(np.diff(pos[:, list(feet)][..., [0, 2]], axis=0), axis=-1) / motion.frame_dt[:-1, None]
+        lower = heights[:-1].argmin(axis=1)
+        clear = np.abs(heights[:-1, 0] - heights[:-1, 1]) > 0.02  # well inside a stance, not at a switch
+        return step[np.arange(len(step)), lower][clear].mean()
+
+    assert mid_stance_speed(gliding) > 0.25  # m/s: the stance foot glides with the body
+    assert mid_stance_speed(pinned) < 0.05
+    assert np.degrees(rot.geodesic_angle(pinned.joint_rot[0], pinned.joint_rot[-1])).max() < 1e-6

@@ -1,16 +1,16 @@
 #!/bin/bash
 # How policies/sample_walk/policy.zip is made: a curriculum from the walk policy to the demo's
-# estimated gait cycle. Usage: bash policies/sample_walk/recipe.sh WORK_DIR [MINUTES_PER_STAGE...]
-# [MORE_MINUTES_FOR_STAGE_4]  (run from the repository root; WORK_DIR gets the demo's estimate, the blends and one run per stage;
-# the last argument, default 25, 0 for none, resumes stage 4 exactly from its checkpoint for that many more minutes).
+# gait cycle. Usage: bash policies/sample_walk/recipe.sh WORK_DIR [M1 M2 M3 M4 M4_MORE]
+# (run from the repository root; WORK_DIR gets the demo's estimate, the blends and one run per stage.
+# M1..M4: minutes of stages 1-4; M4_MORE (0: none) resumes stage 4 exactly from its checkpoint.)
 set -euo pipefail
-work=${1:?usage: recipe.sh WORK_DIR [minutes for stages 1..4] [more minutes for stage 4]}
+work=${1:?usage: recipe.sh WORK_DIR [M1 M2 M3 M4 M4_MORE]}
 m1=${2:-8}; m2=${3:-10}; m3=${4:-12}; m4=${5:-30}; m5=${6:-25}
 vm=(python -m app.cli)
 walk=policies/humanoid3d_walk/policy.zip
 mkdir -p "$work"
 # 1. The demo's sample video and its estimate, looped with the cycle's phase aligned to the walk policy's clip,
-#    made symmetric and given swing clearance as \`vidmimic demo\` does (app/demo.py).
+#    made symmetric and given swing clearance as `vidmimic demo` does (app/demo.py).
 python -c "from app.sample_video import write_sample_video; write_sample_video('$work/sample_walk.webm')"
 "${vm[@]}" run "$work/sample_walk.webm" -o "$work/demo" --loop --symmetric --swing-clearance 0.10 --init-policy "$walk" --train-minutes 0.05 --workers 1
 python -c "import zipfile; open('$work/walk.txt', 'w').write(zipfile.ZipFile('$walk').read('vidmimic/motion.txt').decode())"
