@@ -152,14 +152,15 @@ def _run(args: argparse.Namespace) -> int:
     from app.run import RunOptions, run_pipeline
     from characters.errors import input_error
 
-    options = RunOptions(train_minutes=args.train_minutes, train_timesteps=args.train_timesteps, workers=args.workers, estimator=args.estimator, max_frames=args.max_frames, seed=args.seed, init_policy=args.init_policy, loop=args.loop,
+    options = RunOptions(train_minutes=args.train_minutes, train_timesteps=args.train_timesteps, workers=args.workers, estimator=args.estimator, max_frames=args.max_frames, seed=args.seed, init_policy=args.init_policy, loop=args.loop, phase_policy=args.phase_policy,
                          symmetric=args.symmetric, swing_clearance_m=args.swing_clearance, pin_stance=args.pin_stance)
-    if (args.symmetric or args.swing_clearance or args.pin_stance) and not args.loop:
-        raise input_error(None, "--symmetric, --pin-stance and --swing-clearance edit a gait cycle: add --loop")
+    if (args.symmetric or args.swing_clearance or args.pin_stance or args.phase_policy) and not args.loop:
+        raise input_error(None, "--symmetric, --pin-stance, --swing-clearance and --phase-policy act on a gait cycle: add --loop")
     if not 0.0 <= args.swing_clearance <= 0.3:
         raise input_error(None, f"--swing-clearance must be between 0 and 0.3 m, got {args.swing_clearance}")
-    if args.init_policy is not None:
-        _require_file(args.init_policy)
+    for policy in (args.init_policy, args.phase_policy):
+        if policy is not None:
+            _require_file(policy)
     report = run_pipeline(args.video, args.output, options)
     print(json.dumps(report["evaluation"], indent=1))
     print(f"report: {args.output}/report.html")
@@ -299,6 +300,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="imitate the estimate's best repeating cycle (a walk's gait cycle) in a loop instead of the whole clip once")
     p.add_argument("--symmetric", action="store_true",
                    help="with --loop: average the cycle with its mirror image half a cycle later (single-view estimates see the far leg worse)")
+    p.add_argument("--phase-policy", metavar="POLICY",
+                   help="with --loop: start the cycle at the phase of this policy's cyclic reference (default: --init-policy's)")
     p.add_argument("--pin-stance", action="store_true",
                    help="with --loop: hold each stance foot in place by leg IK (estimated feet glide, so the stride does not match the root's speed)")
     p.add_argument("--swing-clearance", type=float, default=0.0, metavar="M",

@@ -47,6 +47,7 @@ class RunOptions:
     symmetric: bool = False  # with loop: average the cycle with its mirror half a cycle later (retargeting.gait_cycle.symmetric_cycle)
     swing_clearance_m: float = 0.0  # with loop: lift each swinging foot to at least this mid-swing height (0: off)
     pin_stance: bool = False  # with loop: hold each stance foot in place by leg IK (retargeting.gait_cycle.pin_stance_feet)
+    phase_policy: str | None = None  # with loop: the policy whose cyclic reference sets the cycle's start (default: init_policy)
 
 
 def _hash(*parts: object) -> str:
@@ -117,11 +118,13 @@ def run_pipeline(video: str | Path, out_dir: str | Path, options: RunOptions = R
         lambda: estimate(video, est, options.estimator, max_frames=options.max_frames, progress=ProgressBar),
     )
 
+    phase_policy = options.phase_policy or options.init_policy
+
     def retarget() -> None:
         motion = smpl_to_character(read_amass(est / "motion_smpl.npz"), character, VIDEO_ESTIMATE_CLEANUP)
         cycle = None
         if options.loop:
-            motion, cycle = loop_best_cycle(motion, phase_reference=_policy_motion(options.init_policy, character))
+            motion, cycle = loop_best_cycle(motion, phase_reference=_policy_motion(phase_policy, character))
             if cycle is not None:
                 motion = tidy_walk_cycle(motion, options.symmetric, options.swing_clearance_m, options.pin_stance)
             message = "no repeating cycle found; imitating the whole clip" if cycle is None else (
@@ -130,7 +133,7 @@ def run_pipeline(video: str | Path, out_dir: str | Path, options: RunOptions = R
         (out / "cycle.json").write_text(json.dumps(None if cycle is None else asdict(cycle)))
         write_deepmimic(out / "motion.txt", motion)
 
-    phase_key = _hash(Path(options.init_policy)) if options.loop and options.init_policy else None
+    phase_key = _hash(Path(phase_policy)) if options.loop and phase_policy else None
     tidy = (options.symmetric, options.swing_clearance_m) + ((True,) if options.pin_stance else ()) if options.loop else None
     stages.run("retarget", _hash(est / "motion_smpl.npz", options.loop, asdict(VIDEO_ESTIMATE_CLEANUP), phase_key, tidy), [out / "motion.txt"], retarget)
 

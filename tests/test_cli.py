@@ -64,7 +64,9 @@ def test_demo_runs_the_video_pipeline_on_its_generated_sample(tmp_path, characte
     cycle = json.loads((out / "cycle.json").read_text())
     assert motion.loop == "wrap" and 30 <= cycle["length"] <= 45  # one gait cycle of the estimate, looped
     assert summary["evaluation"]["episodes"] == 5 and summary["evaluation"]["seconds"] == 10.0
-    assert set(summary["replay_outcome"]) == {"seconds", "fell", "travel_m"} and summary["replay_outcome"]["seconds"] == pytest.approx(10.0, abs=0.05)
+    replayed = summary["replay_outcome"]  # the replay stops where the character falls
+    assert set(replayed) == {"seconds", "fell", "travel_m"} and 0 < replayed["seconds"] <= 10.0 + 1e-6
+    assert replayed["fell"] or replayed["seconds"] == pytest.approx(10.0, abs=0.05)
     if SAMPLE_POLICY.exists():  # training was warm-started from the shipped sample policy, made on this very motion
         assert json.loads((out / "train" / "config.json").read_text())["init"] == str(SAMPLE_POLICY)
         assert (out / "motion.txt").read_bytes() == (SAMPLE_POLICY.parent / "motion.txt").read_bytes()
