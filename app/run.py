@@ -43,7 +43,7 @@ class RunOptions:
     replay_seconds: float | None = None  # default: 10 s for cyclic clips, else the clip's length
     init_policy: str | None = None  # warm-start training from this policy.zip (see ``vidmimic train --init``)
     loop: bool = False  # imitate the estimate's best repeating cycle in a loop (walks, runs) instead of the whole clip;
-    # with init_policy, the cycle starts at the phase that matches the policy's own cyclic reference
+    # with phase_policy (default: init_policy), the cycle starts at the phase that matches that policy's cyclic reference
     symmetric: bool = False  # with loop: average the cycle with its mirror half a cycle later (retargeting.gait_cycle.symmetric_cycle)
     swing_clearance_m: float = 0.0  # with loop: lift each swinging foot to at least this mid-swing height (0: off)
     pin_stance: bool = False  # with loop: hold each stance foot in place by leg IK (retargeting.gait_cycle.pin_stance_feet)
@@ -134,7 +134,7 @@ def run_pipeline(video: str | Path, out_dir: str | Path, options: RunOptions = R
         write_deepmimic(out / "motion.txt", motion)
 
     phase_key = _hash(Path(phase_policy)) if options.loop and phase_policy else None
-    tidy = (options.symmetric, options.swing_clearance_m) + ((True,) if options.pin_stance else ()) if options.loop else None
+    tidy = (options.symmetric, options.swing_clearance_m, options.pin_stance) if options.loop else None
     stages.run("retarget", _hash(est / "motion_smpl.npz", options.loop, asdict(VIDEO_ESTIMATE_CLEANUP), phase_key, tidy), [out / "motion.txt"], retarget)
 
     train_dir = out / "train"
