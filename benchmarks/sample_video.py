@@ -101,7 +101,10 @@ def cycle_legs(motion, clip) -> dict:
     phases = np.arange(clip.num_frames) / (clip.num_frames - 1)
     _, _, joint_rot = motion.sample(phases * motion.duration)
     error = float(np.degrees(rot.geodesic_angle(joint_rot, clip.joint_rot)).mean())
-    return {"knee_bend_max_deg": np.round(bend, 1).tolist(), "joint_error_vs_clip_deg": round(error, 1)}
+    upper = [character.motion_joints.index(character.body_names.index(n)) for n in ("chest", "neck")]
+    turned = np.degrees(rot.geodesic_angle(motion.joint_rot[:, upper], rot.identity((len(upper),)))).mean(axis=0)
+    return {"knee_bend_max_deg": np.round(bend, 1).tolist(), "joint_error_vs_clip_deg": round(error, 1),
+            "chest_neck_turn_mean_deg": np.round(turned, 1).tolist()}
 
 
 def cycle_feet(motion) -> dict:
