@@ -61,6 +61,12 @@ def _train(args: argparse.Namespace) -> int:
 
     if args.init is not None:
         _require_file(args.init)
+    from characters.errors import input_error
+
+    if args.resume and (args.max_root_deviation is not None or args.learning_rate is not None):
+        raise input_error(args.output, "--resume continues the run exactly; --max-root-deviation and --learning-rate apply to new or warm-started runs")
+    if args.max_root_deviation is not None and args.max_root_deviation < 0:
+        raise input_error(None, "--max-root-deviation must be 0 (never) or a distance in metres")
     from control import mpi
 
     if args.workers > 1 and mpi.size() == 1 and not os.environ.get("VIDMIMIC_MPI_CHILD"):
@@ -77,7 +83,8 @@ def _train(args: argparse.Namespace) -> int:
         log_std_init=defaults.log_std_init if args.log_std_init is None else args.log_std_init,
         gamma=args.gamma or defaults.gamma,
     )
-    train(args.motion, args.output, config, EnvConfig(), resume=args.resume, init=args.init)
+    overrides = {} if args.max_root_deviation is None else {"max_root_deviation_m": args.max_root_deviation}
+    train(args.motion, args.output, config, EnvConfig(), resume=args.resume, init=args.init, env_overrides=overrides)
     return 0
 
 
@@ -257,7 +264,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--envs", type=int, help="environments in total over all ranks (default 8)")
     p.add_argument("--n-steps", type=int, help="steps per environment per PPO iteration (default 512)")
     p.add_argument("--checkpoint-minutes", type=float, default=5.0)
-    p.add_argument("--learning-rate", type=float, help="PPO step size (default 1e-4)")
+    p.add_argument("--learning-rate", type=float, help="PPO step size (default 1e-4; with --init, the init policy's unless given)")
+    p.add_argument("--max-root-deviation", type=float, metavar="M",
+                   help="end an episode when the root strays M metres from the reference's (default 1; 0: never; with --init, the init policy's unless given)")
     p.add_argument("--log-std-init", type=float, help="initial log std of the policy, in action units (default -1.6)")
     p.add_argument("--gamma", type=float, help="discount (default 0.95)")
     p.set_defaults(func=_train)

@@ -59,6 +59,27 @@ def test_resume_without_checkpoint_is_a_clear_error(tmp_path):
     assert result.returncode == 2 and "nothing to resume" in result.stderr
 
 
+def test_a_warm_start_keeps_the_init_settings_unless_given(trained, tmp_path):
+    kept = tmp_path / "kept"
+    assert run_cli("train", str(WALK), "-o", str(kept), "--init", str(trained / "policy.zip"), "--timesteps", "256").returncode == 0
+    changed = tmp_path / "changed"
+    result = run_cli("train", str(WALK), "-o", str(changed), "--init", str(trained / "policy.zip"), "--timesteps", "256",
+                     "--max-root-deviation", "0", "--learning-rate", "3e-5")
+    assert result.returncode == 0, result.stderr[-2000:]
+    init = json.loads((trained / "config.json").read_text())
+    for run, deviation, rate in ((kept, init["env"]["max_root_deviation_m"], init["train"]["learning_rate"]), (changed, 0.0, 3e-5)):
+        config = json.loads((run / "config.json").read_text())
+        assert (config["env"]["max_root_deviation_m"], config["train"]["learning_rate"]) == (deviation, rate)
+        assert config["train"]["envs"] == init["train"]["envs"] and config["train"]["n_steps"] == init["train"]["n_steps"]
+        with zipfile.ZipFile(run / "policy.zip") as z:
+            assert json.loads(z.read("data"))["learning_rate"] == rate  # what PPO stepped with, not just what was written
+
+
+def test_resume_refuses_new_settings(trained, tmp_path):
+    result = run_cli("train", str(WALK), "-o", str(trained), "--resume", "--max-root-deviation", "0")
+    assert result.returncode == 2 and len(result.stderr.strip().splitlines()) == 1 and "--resume" in result.stderr, result.stderr
+
+
 def test_two_mpi_ranks_with_workers_flag(tmp_path):
     run = tmp_path / "mpi"
     result = run_cli("train", str(WALK), "-o", str(run), "--workers", "2", "--timesteps", "1024", *TINY)
