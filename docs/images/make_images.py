@@ -4,6 +4,8 @@
 
 overlay.png  : frames of `vidmimic estimate` on the demo's generated sample video
 replay.png   : frames of `vidmimic replay policies/humanoid3d_walk/policy.zip`
+sample_replay.png : frames of `vidmimic replay policies/sample_walk/policy.zip` (10 s), the
+               policy `vidmimic demo` warm-starts from, replayed from the cycle's start as the demo does
 job_page.png : the web app's job page after uploading that sample video,
                captured in headless Chromium (tests/browser/screenshot.js)
 
@@ -52,6 +54,8 @@ def main() -> int:
         strip(tmp / "est" / "overlay.webm", HERE / "overlay.png", 4, 320)
         subprocess.run([*cli, "replay", str(ROOT / "policies" / "humanoid3d_walk" / "policy.zip"), "-o", str(tmp / "replay.webm"), "--seconds", "4"], check=True, cwd=ROOT, capture_output=True)
         strip(tmp / "replay.webm", HERE / "replay.png", 4, 225)
+        subprocess.run([*cli, "replay", str(ROOT / "policies" / "sample_walk" / "policy.zip"), "-o", str(tmp / "sample.webm"), "--seconds", "10"], check=True, cwd=ROOT, capture_output=True)
+        strip(tmp / "sample.webm", HERE / "sample_replay.png", 6, 180)
 
         from tests.test_server import Server
 
