@@ -156,9 +156,11 @@ def _estimate(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from app.run import RunOptions, run_pipeline
+    from app.run import RunOptions, run_pipeline, walk_cycle_options
     from characters.errors import input_error
 
+    if args.walk and (args.loop or args.symmetric or args.swing_clearance or args.pin_stance or args.phase_policy):
+        raise input_error(None, "--walk sets the loop options itself; give either --walk or --loop with its options")
     options = RunOptions(train_minutes=args.train_minutes, train_timesteps=args.train_timesteps, workers=args.workers, estimator=args.estimator, max_frames=args.max_frames, seed=args.seed, init_policy=args.init_policy, loop=args.loop, phase_policy=args.phase_policy,
                          symmetric=args.symmetric, swing_clearance_m=args.swing_clearance, pin_stance=args.pin_stance)
     if (args.symmetric or args.swing_clearance or args.pin_stance or args.phase_policy) and not args.loop:
@@ -168,6 +170,8 @@ def _run(args: argparse.Namespace) -> int:
     for policy in (args.init_policy, args.phase_policy):
         if policy is not None:
             _require_file(policy)
+    if args.walk:
+        options = walk_cycle_options(options)
     report = run_pipeline(args.video, args.output, options)
     print(json.dumps(report["evaluation"], indent=1))
     print(f"report: {args.output}/report.html")
@@ -305,6 +309,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-frames", type=int, help="only the first N frames of the video")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--init-policy", metavar="POLICY", help="warm-start training from this policy.zip")
+    p.add_argument("--walk", action="store_true",
+                   help="the demo's settings for a walk: --loop --symmetric --swing-clearance 0.10, phase from policies/humanoid3d_walk")
     p.add_argument("--loop", action="store_true",
                    help="imitate the estimate's best repeating cycle (a walk's gait cycle) in a loop instead of the whole clip once")
     p.add_argument("--symmetric", action="store_true",

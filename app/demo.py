@@ -18,16 +18,11 @@ import time
 from pathlib import Path
 
 from app.progress import ProgressBar
-from app.run import RunOptions, run_pipeline
+from app.run import RunOptions, run_pipeline, walk_cycle_options
 from app.sample_video import write_sample_video
 
 SAMPLE_POLICY = Path(__file__).resolve().parents[1] / "policies" / "sample_walk" / "policy.zip"
-WALK_POLICY = Path(__file__).resolve().parents[1] / "policies" / "humanoid3d_walk" / "policy.zip"
-"""The phase reference of the demo's cycle: the sample policy's curriculum started from this policy's clip."""
 DEMO_TRAIN_MINUTES = 2.0
-DEMO_SYMMETRIC = True
-DEMO_PIN_STANCE = False  # tried: a policy warm-started on the pinned cycle drifted ahead of it as before (docs/video.md)
-DEMO_SWING_CLEARANCE_M = 0.10  # DeepMimic's walk lifts its feet 11.7 cm; the estimate of the sample video about 4-7 cm
 
 
 def run_demo(out_dir: str | Path, train_minutes: float = DEMO_TRAIN_MINUTES, workers: int | None = None) -> dict:
@@ -40,9 +35,7 @@ def run_demo(out_dir: str | Path, train_minutes: float = DEMO_TRAIN_MINUTES, wor
         write_sample_video(video, progress=ProgressBar("sample video"))
     workers = workers or min(2, os.cpu_count() or 1)
     init = str(SAMPLE_POLICY) if SAMPLE_POLICY.exists() else None
-    options = RunOptions(train_minutes=train_minutes, workers=workers, init_policy=init, evaluation_episodes=5, loop=True,
-                         symmetric=DEMO_SYMMETRIC, swing_clearance_m=DEMO_SWING_CLEARANCE_M, pin_stance=DEMO_PIN_STANCE,
-                         phase_policy=str(WALK_POLICY) if WALK_POLICY.exists() else None)
+    options = walk_cycle_options(RunOptions(train_minutes=train_minutes, workers=workers, init_policy=init, evaluation_episodes=5))
     report = run_pipeline(video, out, options)
     summary = {
         "video": str(video),

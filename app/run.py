@@ -25,7 +25,7 @@ import hashlib
 import html
 import json
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from app.progress import ProgressBar
@@ -49,6 +49,21 @@ class RunOptions:
     pin_stance: bool = False  # with loop: hold each stance foot in place by leg IK (retargeting.gait_cycle.pin_stance_feet)
     phase_policy: str | None = None  # with loop: the policy whose cyclic reference sets the cycle's start (default: init_policy)
 
+
+
+WALK_POLICY = Path(__file__).resolve().parents[1] / "policies" / "humanoid3d_walk" / "policy.zip"
+"""The phase reference of walk cycles: policies/sample_walk's curriculum started from this policy's clip."""
+WALK_SYMMETRIC = True
+WALK_PIN_STANCE = False  # tried: a policy warm-started on the pinned cycle drifted ahead of it as before (docs/video.md)
+WALK_SWING_CLEARANCE_M = 0.10  # DeepMimic's walk lifts its feet 11.7 cm; the estimate of the demo's sample video about 4-7 cm
+
+
+def walk_cycle_options(options: RunOptions) -> RunOptions:
+    """``options`` set to imitate a walk as ``vidmimic demo`` does: the estimate's best gait cycle
+    looped, made symmetric, given swing clearance, and started at the walk policy's phase (so a warm
+    start from ``policies/sample_walk`` or ``policies/humanoid3d_walk`` begins in step)."""
+    return replace(options, loop=True, symmetric=WALK_SYMMETRIC, swing_clearance_m=WALK_SWING_CLEARANCE_M, pin_stance=WALK_PIN_STANCE,
+                   phase_policy=str(WALK_POLICY) if WALK_POLICY.exists() else None)
 
 def _hash(*parts: object) -> str:
     digest = hashlib.sha256()

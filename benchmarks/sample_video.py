@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from app.demo import DEMO_PIN_STANCE, DEMO_SWING_CLEARANCE_M, DEMO_SYMMETRIC
+from app.run import WALK_PIN_STANCE, WALK_SWING_CLEARANCE_M, WALK_SYMMETRIC
 from app.sample_video import SAMPLE_CLIP, write_sample_video
 from characters.character import humanoid
 from retargeting.amass_file import read_amass
@@ -84,11 +84,11 @@ def loop_figures(motion) -> dict:
     looped, cycle = loop_best_cycle(motion, phase_reference=reference)
     if cycle is None:
         return {"cycle": None}
-    tidied = tidy_walk_cycle(looped, DEMO_SYMMETRIC, DEMO_SWING_CLEARANCE_M, DEMO_PIN_STANCE)
+    tidied = tidy_walk_cycle(looped, WALK_SYMMETRIC, WALK_SWING_CLEARANCE_M, WALK_PIN_STANCE)
     return {"start_frame": cycle.start, "frames": cycle.length, "seconds": round(looped.duration, 3), "ends_differ_deg": round(cycle.mismatch_deg, 1),
             "speed_mps": walking_speed(looped.root_pos, looped.duration), "feet": cycle_feet(looped), "clip_feet": cycle_feet(reference),
             "legs": cycle_legs(looped, reference), "clip_legs": cycle_legs(reference, reference),
-            "demo_tidied": {"symmetric": DEMO_SYMMETRIC, "pin_stance": DEMO_PIN_STANCE, "swing_clearance_m": DEMO_SWING_CLEARANCE_M, "feet": cycle_feet(tidied), "legs": cycle_legs(tidied, reference)}}
+            "demo_tidied": {"symmetric": WALK_SYMMETRIC, "pin_stance": WALK_PIN_STANCE, "swing_clearance_m": WALK_SWING_CLEARANCE_M, "feet": cycle_feet(tidied), "legs": cycle_legs(tidied, reference)}}
 
 
 def cycle_legs(motion, clip) -> dict:

@@ -273,6 +273,8 @@ def train(
         model.tensorboard_log = str(run_dir / "tb")
         if not resume:
             model.num_timesteps = 0
+            model.seed = config.seed
+            model.set_random_seed(config.seed)  # PPO.load re-seeded everything with the init policy's own seed
     else:
         vec = VecNormalize(venv, norm_obs=True, norm_reward=False, clip_obs=10.0, gamma=config.gamma)
         model = PPO(

@@ -162,10 +162,17 @@ def test_blend_needs_two_cyclic_motions(tmp_path):
     assert run_cli("blend", str(WALK), str(WALK), "--alpha", "0.5", "-o", str(out)).returncode == 0 and out.exists()
 
 
-@pytest.mark.parametrize("flags, expected", [(("--symmetric",), "add --loop"), (("--pin-stance",), "add --loop"), (("--loop", "--swing-clearance", "0.5"), "between 0 and 0.3 m")])
+@pytest.mark.parametrize("flags, expected", [(("--symmetric",), "add --loop"), (("--pin-stance",), "add --loop"), (("--loop", "--swing-clearance", "0.5"), "between 0 and 0.3 m"),
+                                            (("--walk", "--loop"), "either --walk or --loop")])
 def test_gait_cycle_edits_need_a_loop_and_a_sane_clearance(flags, expected, tmp_path):
     result = run_cli("run", str(WALK), "-o", str(tmp_path / "run"), *flags)
     assert result.returncode == 2, result.stderr
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and expected in lines[0], result.stderr
+    assert not (tmp_path / "run").exists()
+
+
+def test_a_negative_root_deviation_limit_is_one_line(tmp_path):
+    result = run_cli("train", str(WALK), "-o", str(tmp_path / "run"), "--max-root-deviation", "-1")
+    assert result.returncode == 2 and len(result.stderr.strip().splitlines()) == 1 and "--max-root-deviation" in result.stderr, result.stderr
     assert not (tmp_path / "run").exists()

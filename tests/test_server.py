@@ -122,6 +122,43 @@ def test_kill_9_mid_job_then_resume(tmp_path, clip):
         server.kill(signal.SIGTERM)
 
 
+def test_a_walk_job_imitates_the_gait_cycle_as_the_demo_does(tmp_path):
+    """The upload form's "a walk" box: the job loops the video's gait cycle with the demo's edits,
+    so on the demo's sample video it makes exactly the motion the shipped sample policy was trained on."""
+    from app.demo import SAMPLE_POLICY
+    from app.sample_video import write_sample_video
+
+    video = write_sample_video(tmp_path / "sample_walk.webm")
+    server = Server(tmp_path / "data", "--init-policy", str(SAMPLE_POLICY))
+    try:
+        with video.open("rb") as f:
+            created = requests.post(server.url + "/api/jobs", files={"file": ("sample_walk.webm", f)}, data={"walk_cycle": "true", "train_minutes": "0.15"})
+        assert created.status_code == 201, created.text
+        job = wait_for(f"{server.url}/api/jobs/{created.json()['id']}", ("done", "failed"), timeout=400)
+        assert job["status"] == "done", job["error"]
+        assert job["walk_cycle"] == 1 and "cycle.json" in job["files"]
+        out = tmp_path / "data" / "jobs" / job["id"] / "out"
+        assert (out / "motion.txt").read_bytes() == (SAMPLE_POLICY.parent / "motion.txt").read_bytes()
+    finally:
+        server.kill(signal.SIGTERM)
+
+
+def test_a_database_from_before_walk_jobs_keeps_its_jobs(tmp_path):
+    import sqlite3
+
+    from app.server.store import JobStore
+
+    path = tmp_path / "jobs.sqlite"
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE TABLE jobs (id TEXT PRIMARY KEY, name TEXT NOT NULL, status TEXT NOT NULL, stage TEXT NOT NULL DEFAULT '', "
+                   "stage_index INTEGER NOT NULL DEFAULT 0, stage_count INTEGER NOT NULL DEFAULT 0, train_minutes REAL NOT NULL, "
+                   "replay_seconds REAL, error TEXT NOT NULL DEFAULT '', created REAL NOT NULL, updated REAL NOT NULL)")
+        db.execute("INSERT INTO jobs (id, name, status, train_minutes, created, updated) VALUES ('old', 'a.mp4', 'done', 5, 1, 1)")
+    store = JobStore(path)
+    assert store.get("old")["walk_cycle"] == 0 and store.get("old")["status"] == "done"
+    assert store.get(store.create("b.mp4", 1.0, walk_cycle=True))["walk_cycle"] == 1
+
+
 def test_token_required_off_loopback_and_enforced(tmp_path):
     result = run_cli("serve", "--host", "0.0.0.0", "--data", str(tmp_path / "d"))
     assert result.returncode == 2 and "--token" in result.stderr

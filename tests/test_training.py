@@ -75,6 +75,17 @@ def test_a_warm_start_keeps_the_init_settings_unless_given(trained, tmp_path):
             assert json.loads(z.read("data"))["learning_rate"] == rate  # what PPO stepped with, not just what was written
 
 
+def test_a_warm_start_follows_its_own_seed(trained, tmp_path):
+    """PPO.load re-seeds with the init policy's seed; a warm start must use the seed it was given."""
+    policies = []
+    for seed in ("1", "2"):
+        run = tmp_path / seed
+        assert run_cli("train", str(WALK), "-o", str(run), "--init", str(trained / "policy.zip"), "--timesteps", "256", "--seed", seed).returncode == 0
+        with zipfile.ZipFile(run / "policy.zip") as z:
+            policies.append(z.read("policy.pth"))
+    assert policies[0] != policies[1]
+
+
 def test_resume_refuses_new_settings(trained, tmp_path):
     result = run_cli("train", str(WALK), "-o", str(trained), "--resume", "--max-root-deviation", "0")
     assert result.returncode == 2 and len(result.stderr.strip().splitlines()) == 1 and "--resume" in result.stderr, result.stderr

@@ -50,11 +50,11 @@ def create_app(settings: Settings) -> FastAPI:
         return (PAGES / "job.html").read_text()
 
     @app.post("/api/jobs", status_code=201, dependencies=[Depends(authorised)])
-    def create_job(file: UploadFile = File(...), train_minutes: float | None = Form(None)) -> dict:
+    def create_job(file: UploadFile = File(...), train_minutes: float | None = Form(None), walk_cycle: bool = Form(False)) -> dict:
         minutes = settings.train_minutes if train_minutes is None else train_minutes
         if not 0 < minutes <= 24 * 60:
             raise HTTPException(422, "train_minutes must be in (0, 1440]")
-        job_id = store.create(Path(file.filename or "video").name, minutes)
+        job_id = store.create(Path(file.filename or "video").name, minutes, walk_cycle)
         try:
             save_upload(file.file, settings.jobs_dir / job_id, file.filename or "video.mp4", int(settings.max_upload_mb * (1 << 20)))
         except UploadRejected as exc:

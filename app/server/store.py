@@ -18,6 +18,7 @@ CREATE TABLE IF NOT EXISTS jobs (
     stage_count INTEGER NOT NULL DEFAULT 0,
     train_minutes REAL NOT NULL,
     replay_seconds REAL,
+    walk_cycle INTEGER NOT NULL DEFAULT 0,  -- 1: imitate the video's best gait cycle in a loop, as the demo does
     error TEXT NOT NULL DEFAULT '',
     created REAL NOT NULL,
     updated REAL NOT NULL
@@ -32,17 +33,21 @@ class JobStore:
         with closing(self._connect()) as db, db:
             db.execute("PRAGMA journal_mode=WAL")
             db.execute(SCHEMA)
+            columns = {row["name"] for row in db.execute("PRAGMA table_info(jobs)")}
+            if "walk_cycle" not in columns:  # a database made before the column existed keeps its jobs
+                db.execute("ALTER TABLE jobs ADD COLUMN walk_cycle INTEGER NOT NULL DEFAULT 0")
 
     def _connect(self) -> sqlite3.Connection:
         db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
         db.row_factory = sqlite3.Row
         return db
 
-    def create(self, name: str, train_minutes: float) -> str:
+    def create(self, name: str, train_minutes: float, walk_cycle: bool = False) -> str:
         job_id = uuid.uuid4().hex[:12]
         now = time.time()
         with closing(self._connect()) as db:
-            db.execute("INSERT INTO jobs (id, name, status, train_minutes, created, updated) VALUES (?, ?, 'queued', ?, ?, ?)", (job_id, name, train_minutes, now, now))
+            db.execute("INSERT INTO jobs (id, name, status, train_minutes, walk_cycle, created, updated) VALUES (?, ?, 'queued', ?, ?, ?, ?)",
+                       (job_id, name, train_minutes, int(walk_cycle), now, now))
         return job_id
 
     def get(self, job_id: str) -> dict | None:

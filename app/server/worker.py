@@ -12,7 +12,7 @@ from app.server.store import JobStore
 
 def work_forever(settings: Settings, poll_seconds: float = 0.5) -> None:
     """Body of a worker process (started by the server; ends with it)."""
-    from app.run import RunOptions, run_pipeline
+    from app.run import RunOptions, run_pipeline, walk_cycle_options
     from characters.errors import InputError
 
     store = JobStore(settings.db_path)
@@ -24,6 +24,8 @@ def work_forever(settings: Settings, poll_seconds: float = 0.5) -> None:
         job_dir = settings.jobs_dir / job["id"]
         video = next(job_dir.glob("upload.*"))
         options = RunOptions(train_minutes=job["train_minutes"], train_timesteps=settings.train_timesteps, replay_seconds=job["replay_seconds"], init_policy=settings.init_policy)
+        if job["walk_cycle"]:
+            options = walk_cycle_options(options)
 
         def on_stage(name: str, index: int, count: int, job_id: str = job["id"]) -> None:
             store.update(job_id, stage=name, stage_index=index, stage_count=count)

@@ -6,8 +6,9 @@ overlay.png  : frames of `vidmimic estimate` on the demo's generated sample vide
 replay.png   : frames of `vidmimic replay policies/humanoid3d_walk/policy.zip`
 sample_replay.png : frames of `vidmimic replay policies/sample_walk/policy.zip` (10 s), the
                policy `vidmimic demo` warm-starts from, replayed from the cycle's start as the demo does
-job_page.png : the web app's job page after uploading that sample video,
-               captured in headless Chromium (tests/browser/screenshot.js)
+job_page.png : the web app's job page after uploading that sample video as a walk, the server
+               warm-starting from policies/sample_walk, captured in headless Chromium
+               (tests/browser/screenshot.js)
 
 Only the project's own renderings appear: no third-party footage goes into the repository.
 """
@@ -59,10 +60,10 @@ def main() -> int:
 
         from tests.test_server import Server
 
-        server = Server(tmp / "data")
+        server = Server(tmp / "data", "--init-policy", str(ROOT / "policies" / "sample_walk" / "policy.zip"))
         try:
             with sample.open("rb") as f:
-                job = requests.post(server.url + "/api/jobs", files={"file": ("sample_walk.webm", f)}).json()["id"]
+                job = requests.post(server.url + "/api/jobs", files={"file": ("sample_walk.webm", f)}, data={"walk_cycle": "true"}).json()["id"]
             while requests.get(f"{server.url}/api/jobs/{job}").json()["status"] not in ("done", "failed"):
                 time.sleep(1)
             subprocess.run(["node", str(ROOT / "tests" / "browser" / "screenshot.js"), f"{server.url}/jobs/{job}", str(HERE / "job_page.png"), "1"], check=True)
