@@ -50,7 +50,6 @@ class RunOptions:
     phase_policy: str | None = None  # with loop: the policy whose cyclic reference sets the cycle's start (default: init_policy)
 
 
-
 WALK_POLICY = Path(__file__).resolve().parents[1] / "policies" / "humanoid3d_walk" / "policy.zip"
 """The phase reference of walk cycles: policies/sample_walk's curriculum started from this policy's clip."""
 WALK_SYMMETRIC = True
@@ -64,6 +63,7 @@ def walk_cycle_options(options: RunOptions) -> RunOptions:
     start from ``policies/sample_walk`` or ``policies/humanoid3d_walk`` begins in step)."""
     return replace(options, loop=True, symmetric=WALK_SYMMETRIC, swing_clearance_m=WALK_SWING_CLEARANCE_M, pin_stance=WALK_PIN_STANCE,
                    phase_policy=str(WALK_POLICY) if WALK_POLICY.exists() else None)
+
 
 def _hash(*parts: object) -> str:
     digest = hashlib.sha256()
