@@ -93,7 +93,8 @@ def _evaluate(args: argparse.Namespace) -> int:
     from control.evaluate import evaluate
 
     _require_file(args.policy)
-    result = evaluate(args.policy, episodes=args.episodes, seconds=args.seconds, seed=args.seed, progress=None if args.json else ProgressBar("evaluate"))
+    result = evaluate(args.policy, episodes=args.episodes, seconds=args.seconds, seed=args.seed, progress=None if args.json else ProgressBar("evaluate"),
+                      per_episode=args.per_episode)
     if args.json:
         print(json.dumps(result))
     else:
@@ -280,6 +281,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--episodes", type=int, default=20)
     p.add_argument("--seconds", type=float, default=10.0, help="length of each episode")
     p.add_argument("--seed", type=int, default=0, help="seed of the random start phases")
+    p.add_argument("--per-episode", action="store_true", help="also list each episode's start phase, seconds and whether it fell")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=_evaluate)
 

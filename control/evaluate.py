@@ -51,22 +51,25 @@ def load_policy(path: str | Path) -> LoadedPolicy:
     return LoadedPolicy(model, normalization, motion, env_config)
 
 
-def evaluate(policy_path: str | Path, episodes: int = 20, seconds: float = 10.0, seed: int = 0, progress: Progress | None = None) -> dict:
+def evaluate(policy_path: str | Path, episodes: int = 20, seconds: float = 10.0, seed: int = 0, progress: Progress | None = None,
+             per_episode: bool = False) -> dict:
     """Deterministic rollouts from random reference phases; figures averaged over all steps.
 
     A fall is an episode ended by a body other than the feet touching the ground (or by the
     simulation exploding) before ``seconds``. Root drift is the distance between the
-    simulated and reference roots at the end of each episode.
+    simulated and reference roots at the end of each episode. With ``per_episode``, the result
+    also lists each episode's start phase (0-1 of the clip), seconds and whether it fell.
     """
     policy = load_policy(policy_path)
     config = replace(policy.env_config, episode_seconds=seconds, max_root_deviation_m=0.0, early_termination=True)
     env = ImitationEnv(policy.motion, config)
     rng = np.random.default_rng(seed)
     falls = explosions = 0
-    lengths, pose, body, drift, rewards = [], [], [], [], []
+    lengths, pose, body, drift, rewards, details = [], [], [], [], [], []
     try:
         for episode in range(episodes):
             obs, _ = env.reset(seed=int(rng.integers(1 << 31)))
+            start_phase = float(env.reference.phase(env.time))
             steps = 0
             while True:
                 obs, reward, terminated, truncated, info = env.step(policy.act(obs))
@@ -78,6 +81,7 @@ def evaluate(policy_path: str | Path, episodes: int = 20, seconds: float = 10.0,
                     body.append(errors["body_pos_error_mm"])
                 if terminated or truncated:
                     falls += int(terminated)
+                    details.append({"start_phase": round(start_phase, 3), "seconds": round(steps * env.dt, 2), "fell": bool(terminated)})
                     explosions += int(bool(info.get("exploded")))
                     drift.append(env.tracking_errors()["root_drift_m"] if not info.get("exploded") else float("nan"))
                     break
@@ -86,7 +90,7 @@ def evaluate(policy_path: str | Path, episodes: int = 20, seconds: float = 10.0,
                 progress(episode + 1, episodes)
     finally:
         env.close()
-    return {
+    result = {
         "policy": str(policy_path),
         "episodes": episodes,
         "seconds": seconds,
@@ -98,6 +102,9 @@ def evaluate(policy_path: str | Path, episodes: int = 20, seconds: float = 10.0,
         "mean_root_drift_m": float(np.nanmean(drift)),
         "mean_reward": float(np.mean(rewards)),
     }
+    if per_episode:
+        result["per_episode"] = details
+    return result
 
 
 def replay(policy_path: str | Path, seconds: float | None = None, progress: Progress | None = None) -> tuple[CharacterMotion, CharacterMotion, dict]:

@@ -113,7 +113,13 @@ def test_evaluate_prints_the_documented_json(trained):
     report = json.loads(result.stdout.strip().splitlines()[-1])
     for key in ("episodes", "falls", "mean_episode_seconds", "mean_pose_error_deg", "mean_body_pos_error_mm", "mean_root_drift_m", "mean_reward"):
         assert key in report
-    assert report["episodes"] == 2 and 0 <= report["falls"] <= 2
+    assert report["episodes"] == 2 and 0 <= report["falls"] <= 2 and "per_episode" not in report
+    result = run_cli("evaluate", str(trained / "policy.zip"), "--episodes", "3", "--seconds", "1", "--json", "--per-episode")
+    detailed = json.loads(result.stdout.strip().splitlines()[-1])
+    episodes = detailed["per_episode"]
+    assert len(episodes) == 3 and sum(e["fell"] for e in episodes) == detailed["falls"]
+    assert all(0 <= e["start_phase"] < 1 and 0 < e["seconds"] <= 1.0 + 1e-6 for e in episodes)
+    assert sum(e["seconds"] for e in episodes) / 3 == pytest.approx(detailed["mean_episode_seconds"], abs=0.02)
 
 
 def test_replay_renders_and_saves_the_simulated_motion(trained, tmp_path, character):
