@@ -193,3 +193,18 @@ def test_real_browser_upload_follow_and_3d_viewer(tmp_path, clip):
         assert image is not None and image.std() > 10  # something was drawn, not a flat canvas
     finally:
         server.kill(signal.SIGTERM)
+
+
+def test_bad_and_concurrent_uploads_get_a_job_or_a_4xx_and_nothing_is_lost():
+    """benchmarks/upload_robustness.py, shortened: every case answered, no job lost, server still up."""
+    import json
+
+    result = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "upload_robustness.py"), "--concurrent", "4", "--poll-seconds", "2", "--max-upload-mb", "5"],
+                            cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-2000:]
+    report = json.loads(result.stdout)
+    cases = report["cases"]
+    assert (cases["zero_byte"]["status"], cases["truncated"]["status"], cases["not_a_video"]["status"], cases["oversize"]["status"]) == (400, 415, 415, 413)
+    assert cases["dot_dot_filename"]["job_name"] == "escape.mp4" and cases["concurrent"]["statuses"] == {"201": 4}
+    assert report["every_answer_a_job_or_4xx"] and report["server_still_serving"]
+    assert report["jobs_lost"] == [] and report["files_outside_their_job_folder"] == []
