@@ -79,12 +79,12 @@ def _train(args: argparse.Namespace) -> int:
         timesteps=args.timesteps, minutes=args.minutes, seed=args.seed,
         envs=args.envs or max(defaults.envs, mpi.size()), n_steps=args.n_steps or defaults.n_steps,
         checkpoint_minutes=args.checkpoint_minutes,
-        learning_rate=args.learning_rate or defaults.learning_rate,
         log_std_init=defaults.log_std_init if args.log_std_init is None else args.log_std_init,
         gamma=args.gamma or defaults.gamma,
     )
-    overrides = {} if args.max_root_deviation is None else {"max_root_deviation_m": args.max_root_deviation}
-    train(args.motion, args.output, config, EnvConfig(), resume=args.resume, init=args.init, env_overrides=overrides)
+    train_overrides = {} if args.learning_rate is None else {"learning_rate": args.learning_rate}
+    env_overrides = {} if args.max_root_deviation is None else {"max_root_deviation_m": args.max_root_deviation}
+    train(args.motion, args.output, config, EnvConfig(), resume=args.resume, init=args.init, train_overrides=train_overrides, env_overrides=env_overrides)
     return 0
 
 

@@ -118,7 +118,7 @@ def main() -> int:
         escaped = [str(p) for p in tmp.iterdir() if p.name not in clips | {"data"}]
         escaped += [str(p) for p in data.rglob("*") if p.is_file() and not p.name.startswith("jobs.sqlite")
                     and not (p.relative_to(data).parts[0] == "jobs" and p.relative_to(data).parts[1] in created)]
-        answered = [r["status"] for name, r in results.items() if name != "concurrent"] + [s for r in together for s in [r["status"]]]
+        answered = [r["status"] for name, r in results.items() if name != "concurrent"] + [r["status"] for r in together]
         report = {
             "cases": results,
             "every_answer_a_job_or_4xx": all(s == 201 or 400 <= s < 500 for s in answered),

@@ -195,16 +195,17 @@ class _Monitor:
 
 def train(
     motion_path: str | Path, run_dir: str | Path, config: TrainConfig = TrainConfig(), env_config: EnvConfig = EnvConfig(), resume: bool = False,
-    progress: Progress | None = None, init: str | Path | None = None, env_overrides: dict | None = None,
+    progress: Progress | None = None, init: str | Path | None = None,
+    train_overrides: dict | None = None, env_overrides: dict | None = None,
 ) -> Path | None:
     """Train (on every MPI rank: rank 0 learns, the others serve environments); returns the policy path on rank 0.
 
     ``resume`` continues RUN_DIR's own checkpoint exactly. ``init`` warm-starts a new run on
     ``motion_path`` from another policy zip: its weights, optimiser, observation normalisation
     and PPO/environment settings are taken, the step counter starts at 0, and ``config`` only
-    contributes the budget and the seed (and the learning rate, when it differs from the default).
-    ``env_overrides`` (e.g. ``{"max_root_deviation_m": 0.0}``) replace fields of the environment
-    settings, also those taken from ``init``; a resumed run keeps its own.
+    contributes the budget and the seed. ``train_overrides`` (e.g. ``{"learning_rate": 5e-5}``) and
+    ``env_overrides`` (e.g. ``{"max_root_deviation_m": 0.0}``) replace fields of the PPO and
+    environment settings, also those taken from ``init``; a resumed run keeps its own.
     """
     import torch
 
@@ -229,10 +230,10 @@ def train(
             if init is not None:
                 _, _, init_config = load_extras(init)
                 stored, env_config = config_from_json(init_config)
-                learning_rate = stored.learning_rate if config.learning_rate == TrainConfig.learning_rate else config.learning_rate
-                config = replace(stored, timesteps=config.timesteps, minutes=config.minutes, checkpoint_minutes=config.checkpoint_minutes, seed=config.seed,
-                                 learning_rate=learning_rate)
+                config = replace(stored, timesteps=config.timesteps, minutes=config.minutes, checkpoint_minutes=config.checkpoint_minutes, seed=config.seed)
                 run_config["init"] = str(init)
+            if train_overrides:
+                config = replace(config, **train_overrides)
             if env_overrides:
                 env_config = replace(env_config, **env_overrides)
             env = ImitationEnv(motion_path, env_config)
