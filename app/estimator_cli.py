@@ -18,8 +18,9 @@ def _data(args: argparse.Namespace) -> int:
     from pose_estimation.synthetic import SyntheticOptions
     from pose_estimation.synthetic_dataset import generate_dataset
 
+    cameras = {k: tuple(v) for k, v in (("camera_distance", args.camera_distance), ("camera_height", args.camera_height)) if v}
     options = SyntheticOptions(frames=args.frames, moving_background=not args.static_background, occluders=not args.no_occluders,
-                               total_occlusion=not args.no_total_occlusion, part_swap=args.part_swap, joint_noise=args.joint_noise)
+                               total_occlusion=not args.no_total_occlusion, part_swap=args.part_swap, joint_noise=args.joint_noise, **cameras)
     try:
         generate_dataset(args.output, args.clips, args.seed, options, held_out=args.held_out, mocap_folders=args.mocap,
                          workers=args.workers, progress=ProgressBar("shards"))
@@ -41,6 +42,12 @@ def _train(args: argparse.Namespace) -> int:
     for folder in args.data:
         if not Path(folder, "dataset.json").exists():
             raise input_error(folder, "not a synthetic dataset (make one with `vidmimic estimator data`)")
+    if args.init and args.resume:
+        raise input_error(None, "--init starts a new run from weights; --resume continues a run: give one of them")
+    if args.init:
+        from app.cli import _require_file
+
+        _require_file(str(args.init))
     config = LifterConfig(inputs=args.inputs, window=args.window)
     techniques = {name: getattr(args, name) for name in TrainOptions().technique_flags()}
     needing = [flag for flag in ("sim_real_mix", "refiner", "dann") if getattr(args, flag)]
@@ -53,7 +60,8 @@ def _train(args: argparse.Namespace) -> int:
                            refiner_steps=args.refiner_steps, mocap_folders=tuple(str(m) for m in args.mocap or ()), **techniques)
     command = "vidmimic " + " ".join(shlex.quote(a) for a in (args.argv or sys.argv[1:]))
     try:
-        summary = train_lifter(args.data, args.output, config, options, resume=args.resume, progress=ProgressBar("train"), command=command)
+        summary = train_lifter(args.data, args.output, config, options, resume=args.resume, progress=ProgressBar("train"), command=command,
+                               init=args.init)
     except ValueError as exc:
         raise input_error(None, str(exc)) from None
     print(json.dumps({k: summary[k] for k in ("steps", "samples", "wall_clock_minutes")}, indent=1))
@@ -98,8 +106,10 @@ def add_parser(sub) -> None:
     p.add_argument("--static-background", action="store_true", help="a tripod: the background does not move")
     p.add_argument("--no-occluders", action="store_true", help="no objects in front of the person")
     p.add_argument("--no-total-occlusion", action="store_true", help="no chunks of frames without the person")
-    p.add_argument("--part-swap", type=float, default=0.0, help="probability that the upper body, the arms or one arm come from a second clip")
+    p.add_argument("--part-swap", type=float, default=0.0, help="probability that the upper body, the arms, one arm, the legs or one leg come from a second clip")
     p.add_argument("--joint-noise", type=float, default=0.0, help="rad, slowly varying random turn of every body joint (0: none)")
+    p.add_argument("--camera-distance", type=float, nargs=2, metavar=("MIN", "MAX"), help="m, horizontal distance to the person, uniform (default 2 8)")
+    p.add_argument("--camera-height", type=float, nargs=2, metavar=("MIN", "MAX"), help="m above the floor, uniform (default 0.3 2.8)")
     p.add_argument("--workers", type=int, default=1, help="processes")
     p.set_defaults(func=_data)
 
@@ -115,6 +125,7 @@ def add_parser(sub) -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--max-clips", type=int, help="use only the first N clips")
     p.add_argument("--resume", action="store_true", help="continue the run folder's checkpoint")
+    p.add_argument("--init", type=Path, help="start from these lifter weights (same network and window; a fine-tune with a fresh schedule)")
     from pose_estimation.lifter_options import TrainOptions
 
     plain, on_off = TrainOptions().technique_flags(), argparse.BooleanOptionalAction

@@ -111,10 +111,11 @@ def load_lifter(path: str | Path) -> Lifter:
 
 def train_lifter(
     data_dir: str | Path | list, run_dir: str | Path, config: LifterConfig = LifterConfig(), options: TrainOptions = TrainOptions(),
-    resume: bool = False, progress: Progress | None = None, command: str = "",
+    resume: bool = False, progress: Progress | None = None, command: str = "", init: str | Path | None = None,
 ) -> dict:
     """Train (or resume) into ``run_dir`` on one dataset folder or several (their clips pooled);
-    returns the summary also written to ``train.json``."""
+    returns the summary also written to ``train.json``. ``init``: lifter weights to start from
+    (the same network and window; the learning-rate schedule starts afresh)."""
     folders = [Path(d) for d in (data_dir if isinstance(data_dir, (list, tuple)) else [data_dir])]
     torch.manual_seed(options.seed)
     rng = np.random.default_rng(options.seed)
@@ -125,6 +126,11 @@ def train_lifter(
     if frames < config.window:
         raise ValueError(f"{', '.join(map(str, folders))}: clips have {frames} frames, fewer than the window of {config.window}")
     model = Lifter(config)
+    if init is not None:
+        start_from = load_lifter(init)
+        if start_from.config != config:
+            raise ValueError(f"{init}: another network ({start_from.config.to_dict()}) than this run's ({config.to_dict()})")
+        model.load_state_dict(start_from.state_dict())
     skeleton = TorchSkeleton()
     techniques = Techniques(options, config, data, run)
     optimiser = torch.optim.Adam(list(model.parameters()) + techniques.trained_parameters(), lr=options.learning_rate)
@@ -207,6 +213,7 @@ def train_lifter(
         "dataset": [json.loads((f / "dataset.json").read_text()) if (f / "dataset.json").exists() else None for f in folders]
         if len(folders) > 1 else (json.loads((folders[0] / "dataset.json").read_text()) if (folders[0] / "dataset.json").exists() else None),
         "config": config.to_dict(),
+        "init": str(init) if init is not None else None,
         "options": asdict(options),
         "steps": step,
         "samples": step * options.batch * config.window,

@@ -3,8 +3,9 @@
 The library holds two dozen clips, most of them walks. A lifter trained on them learns those
 motions (45 mm PA-MPJPE on new synthetic clips of them after 55 minutes) but not new ones
 (97 mm on the held-out motions). These augmentations make pose combinations the library does
-not hold: the upper body, both arms or one arm of a second clip on the first clip's body (local
-rotations swapped, so the parts stay attached), and every body joint turned by a slowly varying
+not hold: the upper body, both arms, one arm, both legs or one leg of a second clip on the first
+clip's body (local rotations swapped, so the parts stay attached; the pelvis and its path stay the
+first clip's), and every body joint turned by a slowly varying
 random rotation.
 
 Rotations are ``(T, 24, 4)`` xyzw SMPL world rotations, as ``MocapClip`` holds them.
@@ -21,7 +22,9 @@ _J = {n: i for i, n in enumerate(SMPL_JOINTS)}
 LEFT_ARM = [_J[n] for n in ("left_collar", "left_shoulder", "left_elbow", "left_wrist", "left_hand")]
 RIGHT_ARM = [_J[n] for n in ("right_collar", "right_shoulder", "right_elbow", "right_wrist", "right_hand")]
 UPPER_BODY = [_J[n] for n in ("spine1", "spine2", "spine3", "neck", "head")] + LEFT_ARM + RIGHT_ARM
-PARTS = (UPPER_BODY, LEFT_ARM + RIGHT_ARM, LEFT_ARM, RIGHT_ARM)
+LEFT_LEG = [_J[n] for n in ("left_hip", "left_knee", "left_ankle", "left_foot")]
+RIGHT_LEG = [_J[n] for n in ("right_hip", "right_knee", "right_ankle", "right_foot")]
+PARTS = (UPPER_BODY, LEFT_ARM + RIGHT_ARM, LEFT_ARM, RIGHT_ARM, LEFT_LEG + RIGHT_LEG, LEFT_LEG, RIGHT_LEG)
 """What a swap takes from the second clip (one of these, uniformly)."""
 
 

@@ -61,6 +61,10 @@ class SyntheticOptions:
     """Probability that the upper body, the arms or one arm move as in a second clip (``pose_augment``)."""
     joint_noise: float = 0.0
     """Standard deviation (rad) of a slowly varying random turn of every body joint (0: none)."""
+    camera_distance: tuple[float, float] = (2.0, 8.0)
+    """m, horizontal distance from the camera to the middle of the person's path (uniform)."""
+    camera_height: tuple[float, float] = (0.3, 2.8)
+    """m above the floor (uniform): from a phone held low to one on a shelf looking down about 35°."""
 
 
 def world_joints(rotations: np.ndarray, pelvis: np.ndarray, betas: np.ndarray) -> np.ndarray:
@@ -102,16 +106,16 @@ def _smooth_walk(rng: np.random.Generator, n: int, sigma: float, smooth: float) 
     return np.convolve(walk, kernel / kernel.sum(), mode="same")[10 : 10 + n]
 
 
-def _camera_path(rng: np.random.Generator, pelvis: np.ndarray, moving: bool) -> tuple[np.ndarray, np.ndarray]:
+def _camera_path(rng: np.random.Generator, pelvis: np.ndarray, options: SyntheticOptions) -> tuple[np.ndarray, np.ndarray]:
     """Camera position ``(3,)`` and ``(T, 3, 3)`` world -> camera rotations."""
     n = len(pelvis)
     centre = pelvis.mean(axis=0)
     azimuth = rng.uniform(0, 2 * np.pi)
-    distance = rng.uniform(2.5, 8.0)
-    height = rng.uniform(0.3, 2.0)
+    distance = rng.uniform(*options.camera_distance)
+    height = rng.uniform(*options.camera_height)
     position = centre + distance * np.array([np.sin(azimuth), 0.0, np.cos(azimuth)])
     position[1] = height
-    if not moving:
+    if not options.moving_background:
         aim = centre + np.array([0.0, rng.uniform(-0.3, 0.2), 0.0]) + rng.normal(scale=0.15, size=3)
         return position, np.repeat(look_at(position, aim[None]), n, axis=0)
     lag = rng.uniform(1, 8)  # frames: the operator follows the person late
@@ -173,7 +177,7 @@ def synthetic_clip(clips: list[MocapClip], rng: np.random.Generator, options: Sy
     joints_w = world_joints(world_rot, pelvis, betas)
     coco_w = coco_points(joints_w, world_rot)
 
-    position, cam_r = _camera_path(rng, pelvis, options.moving_background)
+    position, cam_r = _camera_path(rng, pelvis, options)
     portrait = rng.random() < 0.6
     image = np.array([1080.0, 1920.0]) if portrait else np.array([1920.0, 1080.0])
     focal = rng.uniform(0.7, 1.4) * image.max()

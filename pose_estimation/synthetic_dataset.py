@@ -22,6 +22,9 @@ from pose_estimation.mocap_library import MocapClip, load_library, motion_files
 from pose_estimation.synthetic import SyntheticOptions, synthetic_clip
 
 Progress = Callable[[int, int], None]
+OPTIONS_BEFORE_THEY_WERE_RECORDED = {"camera_distance": [2.5, 8.0], "camera_height": [0.3, 2.0]}
+"""Camera ranges of datasets made before ``SyntheticOptions`` had them (a folder from then is not
+finished with today's wider cameras)."""
 
 
 def _make_shard(path: Path, clips: list[MocapClip], seed: int, first: int, count: int, options: SyntheticOptions) -> str:
@@ -45,7 +48,8 @@ def generate_dataset(
     meta_path = out / "dataset.json"
     if meta_path.exists():
         old = json.loads(meta_path.read_text())
-        old["options"] = {**json.loads(json.dumps(asdict(SyntheticOptions()))), **old.get("options", {})}  # options added since
+        # Options added since the folder was made: their defaults then (camera ranges) or now.
+        old["options"] = {**json.loads(json.dumps(asdict(SyntheticOptions()))), **OPTIONS_BEFORE_THEY_WERE_RECORDED, **old.get("options", {})}
         if {k: old.get(k) for k in meta} != json.loads(json.dumps(meta)):
             raise ValueError(f"{out} holds a different dataset ({meta_path}); choose another folder")
     else:

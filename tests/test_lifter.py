@@ -98,6 +98,20 @@ def test_synthetic_clip_is_reproducible_and_consistent(training_clips):
     assert np.any(a["flow"][1:][visible[1:]] != 0)
 
 
+def test_camera_height_decides_whether_the_camera_looks_down():
+    """Ankles-to-head of a walk in the camera frame (y down, z forward) leans away from a low camera
+    and towards a high, near one."""
+    walk = load_library([p for p in motion_files() if p.stem == "humanoid3d_walk"], held_out=False)
+    def head_minus_ankles_z(height: tuple[float, float]) -> float:
+        options = SyntheticOptions(frames=20, camera_distance=(2.0, 2.2), camera_height=height, occluders=False, total_occlusion=False)
+        clip = synthetic_clip(walk, np.random.default_rng([7, 0]), options)
+        head, ankles = clip["joints"][:, 15], clip["joints"][:, [7, 8]].mean(axis=1)
+        return float(np.median(head[:, 2] - ankles[:, 2]))
+
+    assert head_minus_ankles_z((2.7, 2.8)) < -0.4  # about 35° down: the head is nearer the camera
+    assert head_minus_ankles_z((0.3, 0.4)) > 0.1
+
+
 def test_total_occlusion_leaves_what_the_front_end_leaves(training_clips):
     for seed in range(30):
         clip = synthetic_clip(training_clips, np.random.default_rng([9, seed]), SyntheticOptions(frames=20, occluders=False))
@@ -165,11 +179,33 @@ def test_estimator_commands_end_to_end(tmp_path):
     assert result["synthetic"]["frames"] == 4 * 20 and result["synthetic"]["pa_mpjpe_mm"] > 0
     mismatch = run_cli("estimator", "train", *PLAIN, str(data), "-o", str(run), "--window", "8", "--minutes", "0.05", "--resume")
     assert mismatch.returncode == 2 and "another lifter configuration" in mismatch.stderr
+    tuned = tmp_path / "tuned"
+    done = run_cli("estimator", "train", *PLAIN, str(data), "-o", str(tuned), "--window", "16", "--minutes", "0.05", "--batch", "2",
+                   "--init", str(run / "lifter.pt"))
+    assert done.returncode == 0, done.stderr
+    summary = json.loads((tuned / "train.json").read_text())
+    assert summary["init"] == str(run / "lifter.pt") and summary["steps"] > 0
+    for bad, message in ((("--init", str(run / "lifter.pt"), "--resume"), "give one of them"), (("--init", str(tmp_path / "missing.pt")), "missing.pt"), (("--init", str(run / "lifter.pt"), "--inputs", "flow"), "another network")):
+        refused = run_cli("estimator", "train", *PLAIN, str(data), "-o", str(tmp_path / "refused"), "--window", "16", "--minutes", "0.05", *bad)
+        assert refused.returncode != 0 and message in refused.stderr, (bad, refused.stderr)
+        assert len(refused.stderr.strip().splitlines()) == 1, refused.stderr
 
     augmented = tmp_path / "augmented"
     done = run_cli("estimator", "data", str(augmented), "--clips", "3", "--frames", "20", "--seed", "3", "--part-swap", "1", "--joint-noise", "0.2")
     assert done.returncode == 0, done.stderr
     assert json.loads((augmented / "dataset.json").read_text())["options"]["part_swap"] == 1.0
+    high = tmp_path / "high"
+    done = run_cli("estimator", "data", str(high), "--clips", "1", "--frames", "8", "--camera-height", "2.5", "2.8", "--camera-distance", "3", "4")
+    assert done.returncode == 0, done.stderr
+    assert json.loads((high / "dataset.json").read_text())["options"]["camera_height"] == [2.5, 2.8]
+    # A folder made before the camera ranges were recorded had the old, narrower ones: it is not
+    # finished with today's.
+    meta = json.loads((data / "dataset.json").read_text())
+    for key in ("camera_distance", "camera_height"):
+        del meta["options"][key]
+    (data / "dataset.json").write_text(json.dumps(meta))
+    clash = run_cli("estimator", "data", str(data), "--clips", "4", "--frames", "20", "--seed", "3")
+    assert clash.returncode == 2 and "different dataset" in clash.stderr
     with np.load(data / "shard_0000.npz") as plain, np.load(augmented / "shard_0000.npz") as aug:
         assert not np.allclose(plain["rotations"][0], aug["rotations"][0])  # same seed, other poses
     pooled = tmp_path / "pooled"

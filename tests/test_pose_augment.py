@@ -3,7 +3,7 @@
 import numpy as np
 
 from characters import rotations as rot
-from pose_estimation.pose_augment import LEFT_ARM, PARTS, UPPER_BODY, joint_noise, local_from_world, swap_part, world_from_local
+from pose_estimation.pose_augment import LEFT_ARM, LEFT_LEG, PARTS, RIGHT_LEG, UPPER_BODY, joint_noise, local_from_world, swap_part, world_from_local
 
 
 def _world(seed: int, frames: int = 30) -> np.ndarray:
@@ -29,7 +29,7 @@ def test_swap_moves_one_part_as_the_donor_and_keeps_the_rest():
         kept = np.flatnonzero(_angle(mixed, la).max(axis=0) < 1e-6)
         assert any(sorted(p) == sorted(moved) for p in PARTS), moved
         assert set(kept) == set(range(24)) - set(moved)
-    assert set(LEFT_ARM) < set(UPPER_BODY)
+    assert set(LEFT_ARM) < set(UPPER_BODY) and LEFT_LEG in PARTS and RIGHT_LEG in PARTS and not set(LEFT_LEG) & set(UPPER_BODY)
 
 
 def test_joint_noise_is_smooth_and_of_the_asked_size():
