@@ -57,7 +57,7 @@ def _train(args: argparse.Namespace) -> int:
                                 "give a folder or turn them off (--no-…)")
     options = TrainOptions(minutes=args.minutes, steps=args.steps, batch=args.batch, learning_rate=args.learning_rate, seed=args.seed, max_clips=args.max_clips,
                            real_videos=str(args.real_videos) if args.real_videos else None, real_max_frames=args.real_max_frames,
-                           refiner_steps=args.refiner_steps, mocap_folders=tuple(str(m) for m in args.mocap or ()), **techniques)
+                           refiner_steps=args.refiner_steps, weight_camera_frame_3d=args.weight_camera_frame_3d, mocap_folders=tuple(str(m) for m in args.mocap or ()), **techniques)
     command = "vidmimic " + " ".join(shlex.quote(a) for a in (args.argv or sys.argv[1:]))
     try:
         summary = train_lifter(args.data, args.output, config, options, resume=args.resume, progress=ProgressBar("train"), command=command,
@@ -125,6 +125,8 @@ def add_parser(sub) -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--max-clips", type=int, help="use only the first N clips")
     p.add_argument("--resume", action="store_true", help="continue the run folder's checkpoint")
+    p.add_argument("--weight-camera-frame-3d", type=float, default=0.0,
+                   help="weight of the pelvis-centred 3D joint error in the camera frame, which teaches the body's orientation (0: off)")
     p.add_argument("--init", type=Path, help="start from these lifter weights (same network and window; a fine-tune with a fresh schedule)")
     from pose_estimation.lifter_options import TrainOptions
 

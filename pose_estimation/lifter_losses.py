@@ -24,6 +24,11 @@ def pa_joint_error(predicted: torch.Tensor, target: torch.Tensor) -> torch.Tenso
     return (procrustes_aligned(p, t) - t).norm(dim=-1).mean()
 
 
+def camera_frame_joint_error(predicted: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Mean distance (m) between pelvis-relative joints ``(..., J, 3)`` in the camera frame, unaligned."""
+    return (predicted - target).norm(dim=-1).mean()
+
+
 def reprojection_error(joints: torch.Tensor, camera: torch.Tensor, target_2d: torch.Tensor, visible: torch.Tensor) -> torch.Tensor:
     """Mean L1 (crop widths) between weak-perspective projections and the 2D truth.
 

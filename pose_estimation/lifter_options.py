@@ -20,6 +20,10 @@ class TrainOptions:
     weight_3d: float = 10.0
     weight_2d: float = 10.0
     weight_rotation: float = 1.0
+    weight_camera_frame_3d: float = 0.0
+    """Weight of the pelvis-centred 3D joint error in the camera frame (no rotation aligned): it
+    teaches the body's orientation to the camera, which Procrustes alignment forgives and the
+    character needs (0: off, the paper's losses only)."""
     weight_betas: float = 0.01
     max_clips: int | None = None
     """Use only the first N clips of the dataset (tests, ablations)."""

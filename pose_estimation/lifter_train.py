@@ -37,13 +37,14 @@ from pose_estimation.body_model import TorchSkeleton
 from pose_estimation.lifter import Lifter, LifterConfig
 from pose_estimation.lifter_options import TrainOptions
 from pose_estimation.lifter_techniques import Techniques
-from pose_estimation.lifter_losses import pa_joint_error, reprojection_error, rotation_error
+from pose_estimation.lifter_losses import camera_frame_joint_error, pa_joint_error, reprojection_error, rotation_error
 from pose_estimation.synthetic_dataset import load_dataset
 
 Progress = Callable[[int, int], None]
 INPUT_KEYS = ("keypoints", "confidence", "occluded", "flow")
-EXTRA_COLUMNS = ("real_2d", "temporal", "domain", "motion_adversarial")
-"""progress.csv columns of the optional techniques' weighted losses (blank when off)."""
+EXTRA_COLUMNS = ("real_2d", "temporal", "domain", "motion_adversarial", "camera_frame_3d_mm")
+"""progress.csv columns of the optional techniques' weighted losses and the optional camera-frame
+joint error in mm (blank when off)."""
 
 
 def quaternion_to_matrix(q: torch.Tensor) -> torch.Tensor:
@@ -83,6 +84,9 @@ def synthetic_losses(out: dict[str, torch.Tensor], skeleton: TorchSkeleton, batc
     }
     terms["total"] = (options.weight_3d * terms["pa_3d"] + options.weight_2d * terms["reprojection"]
                       + options.weight_rotation * terms["rotation"] + options.weight_betas * terms["betas"])
+    if options.weight_camera_frame_3d:
+        terms["camera_frame_3d"] = camera_frame_joint_error(joints, batch["joints"])
+        terms["total"] = terms["total"] + options.weight_camera_frame_3d * terms["camera_frame_3d"]
     return terms
 
 
@@ -194,9 +198,10 @@ def train_lifter(
             step += 1
             if step % 20 == 0:
                 seconds = time.monotonic() - start
+                logged = {**extra, **({"camera_frame_3d_mm": 1000 * terms["camera_frame_3d"]} if "camera_frame_3d" in terms else {})}
                 writer.writerow([step, round(seconds, 1), step * options.batch * config.window, float(total.detach()),
                                  1000 * float(terms["pa_3d"].detach()), float(terms["reprojection"].detach()), float(terms["rotation"].detach()), lr,
-                                 *(f"{float(extra[k].detach()):.5g}" if k in extra else "" for k in EXTRA_COLUMNS)])
+                                 *(f"{float(logged[k].detach()):.5g}" if k in logged else "" for k in EXTRA_COLUMNS)])
                 log.flush()
                 if progress:
                     progress(int(min(seconds, budget)), int(budget))

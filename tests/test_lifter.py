@@ -1,5 +1,6 @@
 """The motion-based lifter: body model, synthetic data, losses, windows, training and commands."""
 
+import csv
 import json
 
 import numpy as np
@@ -10,7 +11,7 @@ from characters import rotations as rot
 from pose_estimation.body_model import NUM_BETAS, TorchSkeleton, matrix_from_6d, matrix_to_6d
 from pose_estimation.lifter import Lifter, LifterConfig, heatmaps
 from pose_estimation.lifter_estimator import predict, window_starts
-from pose_estimation.lifter_losses import pa_joint_error, procrustes_aligned
+from pose_estimation.lifter_losses import camera_frame_joint_error, pa_joint_error, procrustes_aligned
 from pose_estimation.lifter_train import quaternion_to_matrix
 from pose_estimation.mocap_library import HELD_OUT, load_library, motion_files
 from pose_estimation.synthetic import SyntheticOptions, synthetic_clip, world_joints
@@ -54,6 +55,15 @@ def test_procrustes_undoes_rotation_scale_and_shift():
     assert torch.allclose(procrustes_aligned(moved, target), target, atol=1e-6)
     assert float(pa_joint_error(moved, target)) < 1e-6
     assert float(pa_joint_error(moved + 0.1 * torch.randn_like(moved), target)) > 0.01
+
+
+def test_camera_frame_error_sees_the_orientation_procrustes_forgives():
+    rng = np.random.default_rng(3)
+    joints = torch.as_tensor(rng.normal(scale=0.3, size=(4, 24, 3)))
+    joints = joints - joints[:, :1]  # pelvis-relative
+    leaning = joints @ torch.as_tensor(rot.to_matrix(rot.about_axis(np.array([1.0, 0.0, 0.0]), 0.5))).T  # 29° about x
+    assert float(pa_joint_error(leaning, joints)) < 1e-6
+    assert float(camera_frame_joint_error(leaning, joints)) > 0.05 and float(camera_frame_joint_error(joints, joints)) == 0.0
 
 
 def test_heatmap_peaks_at_the_keypoint():
@@ -185,6 +195,13 @@ def test_estimator_commands_end_to_end(tmp_path):
     assert done.returncode == 0, done.stderr
     summary = json.loads((tuned / "train.json").read_text())
     assert summary["init"] == str(run / "lifter.pt") and summary["steps"] > 0
+    done = run_cli("estimator", "train", *PLAIN, str(data), "-o", str(tuned), "--window", "16", "--steps", "40", "--minutes", "2", "--batch", "2",
+                   "--weight-camera-frame-3d", "10")
+    assert done.returncode == 0, done.stderr
+    assert json.loads((tuned / "train.json").read_text())["options"]["weight_camera_frame_3d"] == 10.0
+    with (tuned / "progress.csv").open() as log:
+        rows = list(csv.DictReader(log))
+    assert rows and all(float(r["camera_frame_3d_mm"]) > 0 for r in rows)
     for bad, message in ((("--init", str(run / "lifter.pt"), "--resume"), "give one of them"), (("--init", str(tmp_path / "missing.pt")), "missing.pt"), (("--init", str(run / "lifter.pt"), "--inputs", "flow"), "another network")):
         refused = run_cli("estimator", "train", *PLAIN, str(data), "-o", str(tmp_path / "refused"), "--window", "16", "--minutes", "0.05", *bad)
         assert refused.returncode != 0 and message in refused.stderr, (bad, refused.stderr)
