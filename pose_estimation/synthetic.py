@@ -58,13 +58,13 @@ class SyntheticOptions:
     speed_range: tuple[float, float] = (0.25, 1.4)
     """Playback speed, log-uniform: below 0.5 covers slow motions filmed at 60 frames/s."""
     part_swap: float = 0.0
-    """Probability that the upper body, the arms or one arm move as in a second clip (``pose_augment``)."""
+    """Probability that the upper body, the arms, one arm, the legs or one leg move as in a second clip (``pose_augment``)."""
     joint_noise: float = 0.0
     """Standard deviation (rad) of a slowly varying random turn of every body joint (0: none)."""
     camera_distance: tuple[float, float] = (2.0, 8.0)
     """m, horizontal distance from the camera to the middle of the person's path (uniform)."""
     camera_height: tuple[float, float] = (0.3, 2.8)
-    """m above the floor (uniform): from a phone held low to one on a shelf looking down about 35°."""
+    """m above the floor (uniform): from a phone held low to one on a shelf looking down about 40°."""
 
 
 def world_joints(rotations: np.ndarray, pelvis: np.ndarray, betas: np.ndarray) -> np.ndarray:
