@@ -64,7 +64,7 @@ def test_estimate_on_a_real_video(tmp_path):
 def test_estimate_with_the_shipped_lifter(tmp_path):
     """The lifter's shipped weights load and stand the body as tall as the real person stands in the view.
 
-    The truth is the recording's 4-view triangulation seen from cam01, whose camera looks 15° down:
+    The truth is the recording's 4-view triangulation seen from cam01, whose camera looks down:
     the estimate has no camera pitch, so its "vertical" is the camera's, and so is the truth's here
     (in that frame the person's nose is 0.99-1.18 m above the ankles in these 40 frames)."""
     from pose_estimation.lifter_estimator import SHIPPED_WEIGHTS
