@@ -13,14 +13,30 @@ SHARED_VIDEOS = Path(__file__).resolve().parents[2] / "shared" / "data" / "video
 HARNESS = Path(__file__).resolve().parents[2] / "shared" / "data" / "multiview" / "pose2sim_single"  # as pose_estimation.real_harness.DATA
 
 
+def _check_data_options(args: argparse.Namespace) -> None:
+    """One-line errors for augmentation and camera options out of their range."""
+    from characters.errors import input_error
+
+    for flag, value in (("--part-swap", args.part_swap), ("--limb-poses", args.limb_poses), ("--torso-bends", args.torso_bends)):
+        if not 0.0 <= value <= 1.0:
+            raise input_error(None, f"{flag} {value}: a probability, from 0 to 1")
+    if args.joint_noise < 0.0:
+        raise input_error(None, f"--joint-noise {args.joint_noise}: an angle in rad, 0 or more")
+    for flag, bounds in (("--camera-distance", args.camera_distance), ("--camera-height", args.camera_height)):
+        if bounds and not 0.0 < bounds[0] <= bounds[1]:
+            raise input_error(None, f"{flag} {bounds[0]} {bounds[1]}: MIN MAX in m, 0 < MIN <= MAX")
+
+
 def _data(args: argparse.Namespace) -> int:
     from app.progress import ProgressBar
     from pose_estimation.synthetic import SyntheticOptions
     from pose_estimation.synthetic_dataset import generate_dataset
 
+    _check_data_options(args)
     cameras = {k: tuple(v) for k, v in (("camera_distance", args.camera_distance), ("camera_height", args.camera_height)) if v}
     options = SyntheticOptions(frames=args.frames, moving_background=not args.static_background, occluders=not args.no_occluders,
-                               total_occlusion=not args.no_total_occlusion, part_swap=args.part_swap, joint_noise=args.joint_noise, **cameras)
+                               total_occlusion=not args.no_total_occlusion, part_swap=args.part_swap, joint_noise=args.joint_noise,
+                               limb_poses=args.limb_poses, torso_bends=args.torso_bends, **cameras)
     try:
         generate_dataset(args.output, args.clips, args.seed, options, held_out=args.held_out, mocap_folders=args.mocap,
                          workers=args.workers, progress=ProgressBar("shards"))
@@ -108,6 +124,9 @@ def add_parser(sub) -> None:
     p.add_argument("--no-total-occlusion", action="store_true", help="no chunks of frames without the person")
     p.add_argument("--part-swap", type=float, default=0.0, help="probability that the upper body, the arms, one arm, the legs or one leg come from a second clip")
     p.add_argument("--joint-noise", type=float, default=0.0, help="rad, slowly varying random turn of every body joint (0: none)")
+    p.add_argument("--limb-poses", type=float, default=0.0,
+                   help="probability that arms and legs move toward random anatomically possible poses (an arm overhead, a leg to the side)")
+    p.add_argument("--torso-bends", type=float, default=0.0, help="probability that the torso bends forward, sideways and twists on top of the clip's spine")
     p.add_argument("--camera-distance", type=float, nargs=2, metavar=("MIN", "MAX"), help="m, horizontal distance to the person, uniform (default 2 8)")
     p.add_argument("--camera-height", type=float, nargs=2, metavar=("MIN", "MAX"), help="m above the floor, uniform (default 0.3 2.8)")
     p.add_argument("--workers", type=int, default=1, help="processes")

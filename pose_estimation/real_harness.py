@@ -30,7 +30,7 @@ import numpy as np
 from pose_estimation.estimate import ESTIMATORS, run_front_end
 from pose_estimation.keypoints import COCO17_MIRROR
 from pose_estimation.landmarks_ik import CAMERA_TO_WORLD, MP, landmarks_from_joints, landmarks_to_smpl
-from pose_estimation.multiview import mpjpe, pa_mpjpe, read_qualisys, triangulate
+from pose_estimation.multiview import mpjpe, pa_mpjpe, procrustes_align, read_qualisys, triangulate
 from pose_estimation.smoothness import smoothness, smoothness_keys
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "multiview" / "pose2sim_single"
@@ -38,6 +38,8 @@ DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "multivi
 MOCAP = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "mocap" / "cmu" / "131_02.bvh"
 COCO12 = [5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16]
 SMPL12 = [16, 17, 18, 19, 20, 21, 1, 2, 4, 5, 7, 8]  # the same joints, SMPL indices
+JOINT_NAMES12 = ("left_shoulder", "right_shoulder", "left_elbow", "right_elbow", "left_wrist", "right_wrist",
+                 "left_hip", "right_hip", "left_knee", "right_knee", "left_ankle", "right_ankle")
 
 
 def reprojection_errors(cameras, points: np.ndarray, pixels: np.ndarray, weights: np.ndarray) -> np.ndarray:
@@ -101,11 +103,12 @@ def harness_views(data: Path = DATA, frames: int | None = None) -> HarnessViews:
 
 
 def score_estimator(views: HarnessViews, estimator: Callable) -> dict:
-    """MPJPE (hip-centred) and PA-MPJPE in mm of one estimator, per view and the mean, and the smoothness
-    of its estimate (mean angular speed and acceleration of the body joints)."""
+    """MPJPE (hip-centred) and PA-MPJPE in mm of one estimator, per view and the mean, PA-MPJPE per
+    joint (mean over views), and the smoothness of its estimate (mean angular speed and
+    acceleration of the body joints)."""
     n = views.report["frames"]
     truth12 = views.truth[:, COCO12]
-    per_view = {}
+    per_view, per_joint = {}, []
     for cam, front in zip(views.cameras, views.fronts):
         motion = estimator(front)
         joints = motion.joint_positions()[:n, SMPL12]
@@ -116,8 +119,10 @@ def score_estimator(views: HarnessViews, estimator: Callable) -> dict:
             "pa_mpjpe_mm": 1000 * pa_mpjpe(joints[ok], in_camera[ok]),
             **smoothness(motion),
         }
+        per_joint.append(1000 * np.linalg.norm(procrustes_align(joints[ok], in_camera[ok]) - in_camera[ok], axis=-1).mean(axis=0))
     return {
         "per_view": per_view,
+        "pa_mpjpe_mm_per_joint": dict(zip(JOINT_NAMES12, np.round(np.mean(per_joint, axis=0), 1).tolist())),
         **{k: float(np.mean([v[k] for v in per_view.values()])) for k in smoothness_keys()},
         "mean_mpjpe_mm": float(np.mean([v["mpjpe_mm"] for v in per_view.values()])),
         "mean_pa_mpjpe_mm": float(np.mean([v["pa_mpjpe_mm"] for v in per_view.values()])),

@@ -1,7 +1,8 @@
 """Synthetic training clips for the lifter (Doersch & Zisserman §3.1, adapted).
 
 mocap (SMPL world rotations) -> augmentation (mirror, speed, body proportions; optionally
-body parts swapped between clips and joint-angle noise, ``pose_augment``) -> a random
+body parts swapped between clips, random limb poses, torso bends and joint-angle noise,
+``pose_augment``) -> a random
 camera (height, distance, focal length; a tripod, or a handheld camera that follows the person
 and shakes) -> textured capsule bodies drawn over a moving background, with occluders fixed
 to the scene -> the video front end's own crop flow (``CropFlow``, DIS) -> simulated 2D
@@ -32,7 +33,7 @@ from pose_estimation.body_model import NUM_BETAS, offsets_for
 from pose_estimation.estimate import BOX_SMOOTHING  # the front end's person-box smoothing, reproduced
 from pose_estimation.flow import CropFlow, FlowOptions, square_box
 from pose_estimation.mocap_library import MocapClip
-from pose_estimation.pose_augment import joint_noise, swap_part
+from pose_estimation.pose_augment import joint_noise, limb_poses, swap_part, torso_bends
 from pose_estimation.synthetic_render import Look, draw_region
 from retargeting.smpl import SMPL_JOINTS, SMPL_PARENTS
 
@@ -61,6 +62,10 @@ class SyntheticOptions:
     """Probability that the upper body, the arms, one arm, the legs or one leg move as in a second clip (``pose_augment``)."""
     joint_noise: float = 0.0
     """Standard deviation (rad) of a slowly varying random turn of every body joint (0: none)."""
+    limb_poses: float = 0.0
+    """Probability that arms and legs move toward random anatomically possible poses (``pose_augment.limb_poses``)."""
+    torso_bends: float = 0.0
+    """Probability that the torso bends forward, sideways and twists on top of the clip's spine (``pose_augment.torso_bends``)."""
     camera_distance: tuple[float, float] = (2.0, 8.0)
     """m, horizontal distance from the camera to the middle of the person's path (uniform)."""
     camera_height: tuple[float, float] = (0.3, 2.8)
@@ -168,6 +173,10 @@ def synthetic_clip(clips: list[MocapClip], rng: np.random.Generator, options: Sy
     world_rot, pelvis = _draw_motion(clips, rng, n, options)
     if options.part_swap and rng.random() < options.part_swap:
         world_rot = swap_part(rng, world_rot, _draw_motion(clips, rng, n, options)[0])
+    if options.limb_poses and rng.random() < options.limb_poses:
+        world_rot = limb_poses(rng, world_rot)
+    if options.torso_bends and rng.random() < options.torso_bends:
+        world_rot = torso_bends(rng, world_rot)
     if options.joint_noise:
         world_rot = joint_noise(rng, world_rot, options.joint_noise)
     turn = rot.about_axis(np.array([0.0, 1.0, 0.0]), rng.uniform(0, 2 * np.pi))  # the walk's direction

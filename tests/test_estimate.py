@@ -90,6 +90,15 @@ def test_estimate_with_the_shipped_lifter(tmp_path):
     truth_height = truth[:, 0, 1] - truth[:, [15, 16], 1].mean(axis=1)  # nose above ankles
     assert np.nanmedian(np.abs(height - truth_height)) < 0.15 and np.all(height > 0.6), (height, truth_height)
 
+    # The harness's scores on the same views: the per-joint PA-MPJPE averages to the per-view mean.
+    from pose_estimation.lifter_estimator import lifter_estimator
+    from pose_estimation.real_harness import JOINT_NAMES12, score_estimator
+
+    score = score_estimator(views, lifter_estimator())
+    per_joint = score["pa_mpjpe_mm_per_joint"]
+    assert list(per_joint) == list(JOINT_NAMES12) and all(0.0 < v < 500.0 for v in per_joint.values())
+    assert abs(np.mean(list(per_joint.values())) - score["mean_pa_mpjpe_mm"]) < 0.1, (per_joint, score["mean_pa_mpjpe_mm"])
+
 
 def write_frames(path, frames, fps=30):
     h, w = frames[0].shape[:2]

@@ -3,7 +3,8 @@
 import numpy as np
 
 from characters import rotations as rot
-from pose_estimation.pose_augment import LEFT_ARM, LEFT_LEG, PARTS, RIGHT_LEG, UPPER_BODY, joint_noise, local_from_world, swap_part, world_from_local
+from pose_estimation.pose_augment import (LEFT_ARM, LEFT_LEG, PARTS, RIGHT_LEG, UPPER_BODY, joint_noise, limb_poses, local_from_world, swap_part,
+                                          torso_bends, world_from_local)
 
 
 def _world(seed: int, frames: int = 30) -> np.ndarray:
@@ -42,3 +43,55 @@ def test_joint_noise_is_smooth_and_of_the_asked_size():
     offsets = rot.multiply(rot.conjugate(local_from_world(world)), local_from_world(turned))
     step = _angle(offsets[:-1], offsets[1:])
     assert float(step.mean()) < 0.1 * float(change[:, 1:].mean())  # slowly varying
+
+
+def test_limb_poses_bend_only_the_limbs_and_reach_poses_a_walk_lacks():
+    from pose_estimation.synthetic import world_joints
+    from retargeting.smpl import SMPL_JOINTS
+
+    j = {n: i for i, n in enumerate(SMPL_JOINTS)}
+    frames = 120
+    rest = rot.identity((frames, 24))
+    assert np.allclose(np.abs((limb_poses(np.random.default_rng(0), rest, limb_probability=0.0) * rest).sum(-1)), 1.0)
+    limbs = {j[f"{s}_{n}"] for s in ("left", "right") for n in ("shoulder", "elbow", "hip", "knee")}
+    hinges = {"left_elbow": [0.0, -1.0, 0.0], "right_elbow": [0.0, 1.0, 0.0], "left_knee": [1.0, 0.0, 0.0], "right_knee": [1.0, 0.0, 0.0]}
+    arm_up, leg_out = [], []
+    for seed in range(12):
+        posed = limb_poses(np.random.default_rng(seed), rest, limb_probability=1.0)
+        local = local_from_world(posed)
+        change = _angle(rest, local).max(axis=0)
+        assert set(np.flatnonzero(change > 1e-9)) <= limbs
+        for name, axis in hinges.items():  # elbows and knees bend one way only, about their hinge
+            angle = rot.to_axis_angle(local[:, j[name]])
+            assert np.all(angle @ np.array(axis) >= -1e-9) and np.allclose(np.cross(angle, axis), 0.0, atol=1e-9), name
+        step = _angle(local[:-1], local[1:]).max()
+        assert step < 0.32  # rad per frame: at most half a turn eased over 0.5 s (smoothstep's peak slope is 1.5)
+        joints = world_joints(posed, np.zeros((frames, 3)), np.zeros(10))
+        upper_arm = joints[:, j["left_elbow"]] - joints[:, j["left_shoulder"]]
+        thigh = joints[:, j["left_knee"]] - joints[:, j["left_hip"]]
+        arm_up.append((upper_arm[:, 1] / np.linalg.norm(upper_arm, axis=-1)).max())
+        leg_out.append((thigh[:, 0] / np.linalg.norm(thigh, axis=-1)).max())
+    assert max(arm_up) > 0.7  # an arm raised above the shoulder
+    assert max(leg_out) > 0.5  # a leg lifted to the side (about 30°)
+
+
+def test_torso_bends_turn_only_the_spine_smoothly_and_bend_forward_and_sideways():
+    from pose_estimation.synthetic import world_joints
+    from retargeting.smpl import SMPL_JOINTS
+
+    j = {n: i for i, n in enumerate(SMPL_JOINTS)}
+    world = _world(4, frames=120)
+    forward, sideways = [], []
+    for seed in range(10):
+        bent = torso_bends(np.random.default_rng(seed), world)
+        change = _angle(local_from_world(world), local_from_world(bent)).max(axis=0)
+        assert set(np.flatnonzero(change > 1e-9)) == {j["spine1"], j["spine2"], j["spine3"]}
+        offsets = rot.multiply(rot.conjugate(local_from_world(world)), local_from_world(bent))[:, j["spine1"]]
+        assert _angle(offsets[:-1], offsets[1:]).max() < 0.1  # rad per frame for one spine joint: no jumps
+        upright = world_joints(torso_bends(np.random.default_rng(seed), rot.identity((120, 24))), np.zeros((120, 3)), np.zeros(10))
+        spine = upright[:, j["neck"]] - upright[:, j["pelvis"]]
+        spine /= np.linalg.norm(spine, axis=-1, keepdims=True)
+        forward.append(np.degrees(np.arcsin(spine[:, 2])).max())
+        sideways.append(np.degrees(np.abs(np.arcsin(spine[:, 0]))).max())
+    # The neck leans by about 0.6 of the bend: the pelvis-to-spine1 segment does not turn.
+    assert max(forward) > 30.0 and max(sideways) > 15.0
