@@ -118,6 +118,13 @@ def _limb_targets(rng: np.random.Generator, keys: int, side: str, limb: tuple) -
     return root, hinge
 
 
+def _key_frames(rng: np.random.Generator, frames: int, key_seconds: tuple[float, float], fps: float) -> np.ndarray:
+    """Frame indices (float) of keyframes one random interval of ``key_seconds`` apart, covering ``frames``."""
+    step = rng.uniform(*key_seconds) * fps
+    key_frames = np.arange(0.0, frames - 1 + step, step)
+    return key_frames if len(key_frames) >= 2 else np.array([0.0, max(frames - 1.0, 1.0)])
+
+
 def _eased(frames: int, key_frames: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Per frame, the keyframe interval it lies in ``(frames,)`` and its eased (smoothstep) fraction."""
     t = np.arange(frames)
@@ -140,10 +147,7 @@ def limb_poses(rng: np.random.Generator, world: np.ndarray, limb_probability: fl
         for side in ("left", "right"):
             if rng.random() >= limb_probability:
                 continue
-            step = rng.uniform(*key_seconds) * fps
-            key_frames = np.arange(0.0, frames - 1 + step, step)
-            if len(key_frames) < 2:
-                key_frames = np.array([0.0, max(frames - 1.0, 1.0)])
+            key_frames = _key_frames(rng, frames, key_seconds, fps)
             root, hinge = _limb_targets(rng, len(key_frames), side, limb)
             k, u = _eased(frames, key_frames)
             for joint_name, keys in ((limb[0], root), (limb[1], hinge)):
@@ -162,10 +166,7 @@ def torso_bends(rng: np.random.Generator, world: np.ndarray, key_seconds: tuple[
     The bend is a rotation vector eased between keyframes (so it never jumps) and shared equally
     by the three spine joints; the arms, neck and head ride on the torso."""
     frames = world.shape[0]
-    step = rng.uniform(*key_seconds) * fps
-    key_frames = np.arange(0.0, frames - 1 + step, step)
-    if len(key_frames) < 2:
-        key_frames = np.array([0.0, max(frames - 1.0, 1.0)])
+    key_frames = _key_frames(rng, frames, key_seconds, fps)
     keys = len(key_frames)
     # x: forward bend (the torso's top moves to +z), z: sideways, y: twist; degrees.
     bends = np.radians(np.column_stack([rng.uniform(-20.0, 70.0, keys), rng.uniform(-45.0, 45.0, keys), rng.uniform(-40.0, 40.0, keys)]))
