@@ -114,12 +114,14 @@ def score_estimator(views: HarnessViews, estimator: Callable) -> dict:
         joints = motion.joint_positions()[:n, SMPL12]
         in_camera = (truth12 @ cam.R.T + cam.t) @ CAMERA_TO_WORLD.T  # the estimate's frame
         ok = ~np.isnan(in_camera).any(axis=(1, 2))
+        ok &= ~np.isnan(joints).any(axis=(1, 2))
+        aligned_errors = 1000 * np.linalg.norm(procrustes_align(joints[ok], in_camera[ok]) - in_camera[ok], axis=-1)  # (frames, 12) mm
         per_view[cam.name] = {
             "mpjpe_mm": 1000 * mpjpe(hip_aligned(joints[ok]), hip_aligned(in_camera[ok])),
-            "pa_mpjpe_mm": 1000 * pa_mpjpe(joints[ok], in_camera[ok]),
+            "pa_mpjpe_mm": float(aligned_errors.mean()),
             **smoothness(motion),
         }
-        per_joint.append(1000 * np.linalg.norm(procrustes_align(joints[ok], in_camera[ok]) - in_camera[ok], axis=-1).mean(axis=0))
+        per_joint.append(aligned_errors.mean(axis=0))
     return {
         "per_view": per_view,
         "pa_mpjpe_mm_per_joint": dict(zip(JOINT_NAMES12, np.round(np.mean(per_joint, axis=0), 1).tolist())),

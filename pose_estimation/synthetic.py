@@ -2,8 +2,7 @@
 
 mocap (SMPL world rotations) -> augmentation (mirror, speed, body proportions; optionally
 body parts swapped between clips, random limb poses, torso bends and joint-angle noise,
-``pose_augment``) -> a random
-camera (height, distance, focal length; a tripod, or a handheld camera that follows the person
+``pose_augment``) -> a random camera (height, distance, focal length; a tripod, or a handheld camera that follows the person
 and shakes) -> textured capsule bodies drawn over a moving background, with occluders fixed
 to the scene -> the video front end's own crop flow (``CropFlow``, DIS) -> simulated 2D
 keypoints with detector-like noise (jitter, drift, outliers, left/right swaps, low confidence
