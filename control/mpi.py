@@ -56,10 +56,13 @@ def relaunch_under_mpiexec(workers: int, argv: Sequence[str]) -> int:
 
     SIGINT/SIGTERM are passed on to ``mpiexec`` (which forwards them to the ranks), so stopping
     this process stops training cleanly: rank 0 saves the policy before everything exits.
+    ``mpiexec`` runs in its own session, so a signal sent to this process's whole group (Ctrl-C,
+    ``kill -TERM -PGID``) reaches each rank once, through this forwarding, not twice; it gets
+    SIGTERM if this process dies without forwarding anything (e.g. SIGKILL).
     """
     cmd = [mpiexec_path(), "-n", str(workers), sys.executable, "-m", "app.cli", *argv]
     env = dict(os.environ, VIDMIMIC_MPI_CHILD="1")
-    child = subprocess.Popen(cmd, env=env)
+    child = subprocess.Popen(cmd, env=env, preexec_fn=_own_session_ended_with_parent)
     forward = lambda signum, frame: child.send_signal(signum)  # noqa: E731
     previous = {s: signal.signal(s, forward) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
@@ -67,6 +70,16 @@ def relaunch_under_mpiexec(workers: int, argv: Sequence[str]) -> int:
     finally:
         for s, handler in previous.items():
             signal.signal(s, handler)
+
+
+def _own_session_ended_with_parent() -> None:
+    """In a forked child before exec: new session, and SIGTERM when the parent dies (Linux)."""
+    os.setsid()
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        pr_set_pdeathsig = 1
+        ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
 
 
 class _LocalEnvs:

@@ -296,17 +296,20 @@ def train(
     def request_stop(signum, frame):  # SIGTERM / Ctrl-C: stop after this step, then save
         monitor.stop_requested = True
 
+    # The handlers stay until the policy is saved: a repeated stop signal must not kill the save.
     previous = {s: signal.signal(s, request_stop) for s in (signal.SIGTERM, signal.SIGINT)}
     try:
         remaining = max(config.timesteps - model.num_timesteps, 0)
         if remaining > 0:
             model.learn(total_timesteps=remaining, callback=monitor.callback, reset_num_timesteps=not resume, tb_log_name="ppo")
     finally:
-        for s, handler in previous.items():
-            signal.signal(s, handler)
-        save(checkpoint)
-        save(run_dir / "policy.zip")
-        venv.close()
+        try:
+            save(checkpoint)
+            save(run_dir / "policy.zip")
+            venv.close()
+        finally:
+            for s, handler in previous.items():
+                signal.signal(s, handler)
     print(f"saved {run_dir / 'policy.zip'} after {model.num_timesteps:,d} steps", file=sys.stderr)
     return run_dir / "policy.zip"
 

@@ -159,3 +159,29 @@ def test_stopping_a_multi_rank_run_leaves_a_policy(tmp_path):
     assert (run / "policy.zip").exists()
     with zipfile.ZipFile(run / "policy.zip") as z:
         assert "vidmimic/normalization.pkl" in z.namelist()
+
+
+def test_killing_the_launcher_outright_stops_the_ranks_and_saves(tmp_path):
+    """SIGKILL can't be forwarded: the ranks must still stop (not train on as orphans) and save."""
+    import os
+    import signal
+    import time
+
+    run = tmp_path / "killed"
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    proc = subprocess.Popen([sys.executable, "-m", "app.cli", "train", str(WALK), "-o", str(run), "--workers", "2", "--timesteps", "10000000", *TINY],
+                            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        deadline = time.time() + 120
+        while not ((run / "progress.csv").exists() and len(rows(run)) >= 2):
+            assert time.time() < deadline and proc.poll() is None, "no progress"
+            time.sleep(0.2)
+        proc.kill()
+        proc.wait()
+        deadline = time.time() + 60
+        while subprocess.run(["pgrep", "-f", str(run)], capture_output=True).returncode == 0:
+            assert time.time() < deadline, "MPI ranks still running after their launcher was killed"
+            time.sleep(0.2)
+        assert (run / "policy.zip").exists()
+    finally:
+        subprocess.run(["pkill", "-KILL", "-f", str(run)])
