@@ -64,7 +64,7 @@ def _train(args: argparse.Namespace) -> int:
         from app.cli import _require_file
 
         _require_file(str(args.init))
-    config = LifterConfig(inputs=args.inputs, window=args.window)
+    config = LifterConfig(inputs=args.inputs, window=args.window, confidence_model=args.confidence_model)
     techniques = {name: getattr(args, name) for name in TrainOptions().technique_flags()}
     needing = [flag for flag in ("sim_real_mix", "refiner", "dann") if getattr(args, flag)]
     if needing and not args.real_videos:
@@ -137,6 +137,8 @@ def add_parser(sub) -> None:
     p.add_argument("-o", "--output", type=Path, required=True, help="run folder (lifter.pt, checkpoint.pt, progress.csv, train.json)")
     p.add_argument("--inputs", default="flow+keypoints", choices=["flow+keypoints", "keypoints", "flow"])
     p.add_argument("--window", type=int, default=31, help="frames per clip the network sees")
+    p.add_argument("--confidence-model", default="uniform", choices=["uniform", "mediapipe"],
+                   help="synthetic keypoint confidences as generated (uniform, 0.75-1 when visible) or mapped to MediaPipe's distribution")
     p.add_argument("--minutes", type=float, default=20.0, help="wall-clock budget; the learning-rate schedule spans it")
     p.add_argument("--steps", type=int, help="step budget (then the schedule follows steps; --minutes still caps the time)")
     p.add_argument("--batch", type=int, default=16)

@@ -2,7 +2,9 @@
 
 The video is cut into overlapping windows of the network's clip length (stride half a
 window, all windows in one batch); each frame takes the prediction of the window it is most
-central in. The pelvis is placed from the weak-perspective camera: its scale gives the depth
+central in. A video faster than the synthetic clips' 30 frames/s is seen at 30 frames/s
+(interleaved sequences), and every sequence is also read mirrored and the two readings
+averaged (:func:`predict_video`). The pelvis is placed from the weak-perspective camera: its scale gives the depth
 with the same pinhole assumption as the baseline (focal length ``max(width, height)`` px at the
 image centre), its offset the position across the image. Camera axes become vidmimic's Y-up
 world by the half turn about x that the baseline uses.
@@ -19,7 +21,10 @@ import torch
 from characters import rotations as rot
 from characters.errors import input_error
 from pose_estimation.flow import square_box
+from pose_estimation.keypoints import COCO17_MIRROR
 from pose_estimation.landmarks_ik import CAMERA_TO_WORLD, fill_gaps
+from pose_estimation.mocap_library import FPS as TRAINING_FPS
+from pose_estimation.mocap_library import MIRROR as SMPL_MIRROR
 from retargeting.cleanup import gaussian_smooth, smooth_rotations
 from retargeting.smpl import SmplMotion, smpl_skeleton
 
@@ -64,11 +69,80 @@ def predict(model, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     return {k: v[best, offset] for k, v in out.items()}
 
 
+def _mirrored_inputs(inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The inputs of the video reflected left-right: x -> 1 - x in the crop, sides swapped."""
+    out = dict(inputs)
+    keypoints = inputs["keypoints"][:, COCO17_MIRROR].copy()
+    keypoints[..., 0] = np.where(inputs["occluded"][:, None], 0.0, 1.0 - keypoints[..., 0])
+    out["keypoints"] = keypoints
+    out["confidence"] = inputs["confidence"][:, COCO17_MIRROR]
+    flow = inputs["flow"][:, :, ::-1].copy()  # (T, rows, columns, xy)
+    flow[..., 0] *= -1
+    out["flow"] = flow
+    return out
+
+
+def _unmirrored_outputs(out: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Predictions made on mirrored inputs, reflected back (rotations ``M R M``, sides swapped)."""
+    reflect = np.diag([-1.0, 1.0, 1.0]).astype(out["rotations"].dtype)
+    camera = out["camera"].copy()
+    camera[:, 1] = 1.0 - camera[:, 1]
+    return {"rotations": reflect @ out["rotations"][:, SMPL_MIRROR] @ reflect, "betas": out["betas"], "camera": camera}
+
+
+def _nearest_rotation(matrices: np.ndarray) -> np.ndarray:
+    """``(..., 3, 3)`` -> the closest rotation matrices (SVD projection)."""
+    u, _, vt = np.linalg.svd(matrices)
+    u[..., -1] *= np.sign(np.linalg.det(u @ vt))[..., None]
+    return u @ vt
+
+
+def predict_mirror_averaged(model, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """:func:`predict` on the video and on its mirror image, reflected back and averaged.
+
+    The network was trained on mirrored clips half the time, but is not exactly symmetric;
+    averaging the two readings cancels part of its error (on held-out synthetic clips
+    75.7 -> 72.8 mm PA-MPJPE with the eighth session's weights) at twice the network's cost,
+    which is small beside the front end's.
+    """
+    plain = predict(model, inputs)
+    mirrored = _unmirrored_outputs(predict(model, _mirrored_inputs(inputs)))
+    return {
+        "rotations": _nearest_rotation(0.5 * (plain["rotations"] + mirrored["rotations"])).astype(plain["rotations"].dtype),
+        "betas": 0.5 * (plain["betas"] + mirrored["betas"]),
+        "camera": 0.5 * (plain["camera"] + mirrored["camera"]),
+    }
+
+
+def predict_video(model, inputs: dict[str, np.ndarray], fps: float) -> dict[str, np.ndarray]:
+    """Per-frame predictions (as :func:`predict`) of a video at ``fps``, seen at the training rate.
+
+    The synthetic clips are 30 frames/s. A faster video (e.g. 60 frames/s) is split into
+    ``step = round(fps / 30)`` interleaved sequences (frames 0, 2, 4, ... and 1, 3, 5, ...),
+    each with the flow summed over the ``step`` frames before each of its frames, so the
+    network sees motion per frame and a window's duration as in training; the predictions
+    are interleaved back.
+    """
+    step = max(1, int(round(fps / TRAINING_FPS)))
+    if step == 1:
+        return predict_mirror_averaged(model, inputs)
+    frames = len(inputs["occluded"])
+    flow = inputs["flow"].copy()
+    for lag in range(1, step):
+        flow[lag:] += inputs["flow"][: frames - lag]
+    result: dict[str, np.ndarray] = {}
+    for phase in range(min(step, frames)):
+        part = {k: (flow if k == "flow" else v)[phase::step] for k, v in inputs.items() if k != "regions"}
+        for k, v in predict_mirror_averaged(model, part).items():
+            result.setdefault(k, np.zeros((frames, *v.shape[1:]), v.dtype))[phase::step] = v
+    return result
+
+
 def lifter_to_smpl(model, keypoints: np.ndarray, confidence: np.ndarray, boxes: np.ndarray, occluded: np.ndarray, flow: np.ndarray,
                    fps: float, image_size: tuple[int, int]) -> SmplMotion:
     """SMPL motion of a video from its front-end arrays (see :func:`crop_inputs`)."""
     inputs = crop_inputs(keypoints, confidence, boxes, occluded, flow)
-    out = predict(model, inputs)
+    out = predict_video(model, inputs, fps)
     sigma = SMOOTH_S * fps
     local = smooth_rotations(rot.from_matrix(out["rotations"]), sigma, wrap=False)
     to_world = rot.from_matrix(CAMERA_TO_WORLD)

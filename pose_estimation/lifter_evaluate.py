@@ -1,7 +1,7 @@
 """``vidmimic estimator evaluate``: the lifter on held-out synthetic clips and on the real harness.
 
-Synthetic clips are run through the same windowed inference as videos
-(:func:`lifter_estimator.predict`); errors are over the harness's 12 body joints (shoulders,
+Synthetic clips are run through the same inference as videos
+(:func:`lifter_estimator.predict_video` at their 30 frames/s); errors are over the harness's 12 body joints (shoulders,
 elbows, wrists, hips, knees, ankles) so synthetic and real figures compare: PA-MPJPE
 (Procrustes with scale, per frame) and MPJPE after aligning the hip centres, in mm.
 """
@@ -14,7 +14,9 @@ import numpy as np
 import torch
 
 from pose_estimation.body_model import TorchSkeleton
-from pose_estimation.lifter_estimator import predict
+from pose_estimation.lifter import synthetic_confidence
+from pose_estimation.lifter_estimator import predict_video
+from pose_estimation.mocap_library import FPS
 from pose_estimation.multiview import mpjpe, pa_mpjpe
 from pose_estimation.real_harness import SMPL12, hip_aligned
 from pose_estimation.synthetic_dataset import load_dataset
@@ -27,7 +29,8 @@ def evaluate_synthetic(model, data_dir: str | Path, max_clips: int | None = None
     predicted, truth = [], []
     for i in range(len(data["betas"])):
         inputs = {k: data[k][i] for k in ("keypoints", "confidence", "occluded", "flow")}
-        out = predict(model, inputs)
+        inputs["confidence"] = synthetic_confidence(inputs["confidence"], model.config.confidence_model)
+        out = predict_video(model, inputs, FPS)
         with torch.no_grad():
             joints = skeleton(torch.as_tensor(out["rotations"]), torch.as_tensor(out["betas"])).numpy()
         predicted.append(joints[:, SMPL12])

@@ -34,7 +34,7 @@ import torch
 
 from characters.errors import atomic_output
 from pose_estimation.body_model import TorchSkeleton
-from pose_estimation.lifter import Lifter, LifterConfig
+from pose_estimation.lifter import Lifter, LifterConfig, synthetic_confidence
 from pose_estimation.lifter_options import TrainOptions
 from pose_estimation.lifter_techniques import Techniques
 from pose_estimation.lifter_losses import camera_frame_joint_error, pa_joint_error, reprojection_error, rotation_error
@@ -126,13 +126,14 @@ def train_lifter(
     run = Path(run_dir)
     run.mkdir(parents=True, exist_ok=True)
     data = load_datasets(folders, options.max_clips)
+    data["confidence"] = synthetic_confidence(data["confidence"], config.confidence_model)
     clips, frames = data["betas"].shape[0], data["occluded"].shape[1]
     if frames < config.window:
         raise ValueError(f"{', '.join(map(str, folders))}: clips have {frames} frames, fewer than the window of {config.window}")
     model = Lifter(config)
     if init is not None:
         start_from = load_lifter(init)
-        if start_from.config != config:
+        if not start_from.config.same_network(config):
             raise ValueError(f"{init}: another network ({start_from.config.to_dict()}) than this run's ({config.to_dict()})")
         model.load_state_dict(start_from.state_dict())
     skeleton = TorchSkeleton()

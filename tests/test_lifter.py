@@ -191,10 +191,12 @@ def test_estimator_commands_end_to_end(tmp_path):
     assert mismatch.returncode == 2 and "another lifter configuration" in mismatch.stderr
     tuned = tmp_path / "tuned"
     done = run_cli("estimator", "train", *PLAIN, str(data), "-o", str(tuned), "--window", "16", "--minutes", "0.05", "--batch", "2",
-                   "--init", str(run / "lifter.pt"))
+                   "--init", str(run / "lifter.pt"), "--confidence-model", "mediapipe")
     assert done.returncode == 0, done.stderr
     summary = json.loads((tuned / "train.json").read_text())
     assert summary["init"] == str(run / "lifter.pt") and summary["steps"] > 0
+    # the confidence model is not part of the network: a fine-tune may change it, and the weights record it
+    assert torch.load(tuned / "lifter.pt", weights_only=True)["config"]["confidence_model"] == "mediapipe"
     done = run_cli("estimator", "train", *PLAIN, str(data), "-o", str(tuned), "--window", "16", "--steps", "40", "--minutes", "2", "--batch", "2",
                    "--weight-camera-frame-3d", "10")
     assert done.returncode == 0, done.stderr
@@ -237,3 +239,66 @@ def test_estimator_commands_end_to_end(tmp_path):
     assert done.returncode == 0, done.stderr
     summary = json.loads((pooled / "train.json").read_text())
     assert summary["data"] == [str(data), str(augmented)] and summary["steps"] == 2
+
+
+def test_a_60_fps_video_is_seen_at_the_training_rate():
+    """Every other frame of a 60 fps video gets what the 30 fps video gets: same keypoints, and
+    the flow of the two 60 fps steps summed is the 30 fps step's."""
+    from pose_estimation.lifter_estimator import predict_video
+
+    torch.manual_seed(0)
+    model = Lifter(LifterConfig(window=8)).eval()
+    torch.nn.init.normal_(model.regressor[-1].weight, std=0.05)  # untrained, the output would not depend on the input
+    rng = np.random.default_rng(5)
+    frames = 24
+    slow = {"keypoints": rng.random((frames, 17, 2), dtype=np.float32), "confidence": rng.uniform(0.5, 1, (frames, 17)).astype(np.float32),
+            "occluded": np.zeros(frames, bool), "flow": rng.normal(scale=0.02, size=(frames, 32, 32, 2)).astype(np.float32)}
+    slow["flow"][0] = 0.0  # no flow into the first frame, as the front end gives
+    fast = {"keypoints": np.repeat(slow["keypoints"], 2, axis=0)[:-1], "confidence": np.repeat(slow["confidence"], 2, axis=0)[:-1],
+            "occluded": np.zeros(2 * frames - 1, bool), "flow": np.repeat(slow["flow"] / 2, 2, axis=0)[1:]}
+    fast["keypoints"][1::2] = 0.5 * (slow["keypoints"][:-1] + slow["keypoints"][1:])
+    at_30, at_60 = predict_video(model, slow, 30.0), predict_video(model, fast, 60.0)
+    for key in ("rotations", "camera"):
+        assert at_60[key].shape[0] == 2 * frames - 1
+        np.testing.assert_allclose(at_60[key][0::2], at_30[key], atol=1e-5)
+    assert not np.allclose(predict_video(model, fast, 30.0)["rotations"][0::2], at_30["rotations"], atol=1e-3)
+
+
+def test_mirrored_readings_of_the_shipped_lifter_are_as_good(training_clips):
+    """The mirror image, read and reflected back, is about as accurate as the video itself, and
+    their average is at least as accurate as the worse: the reflection of inputs and outputs fits."""
+    from pose_estimation.lifter_estimator import SHIPPED_WEIGHTS, _mirrored_inputs, _unmirrored_outputs, predict, predict_mirror_averaged
+    from pose_estimation.lifter_train import load_lifter
+    from pose_estimation.multiview import pa_mpjpe
+    from pose_estimation.real_harness import SMPL12
+
+    model = load_lifter(SHIPPED_WEIGHTS)
+    skeleton = TorchSkeleton()
+    errors = {"plain": [], "mirrored": [], "averaged": []}
+    for i in range(3):
+        clip = synthetic_clip(training_clips, np.random.default_rng([11, i]), SyntheticOptions(frames=40))
+        inputs = {k: clip[k] for k in ("keypoints", "confidence", "occluded", "flow")}
+        readings = {"plain": predict(model, inputs), "mirrored": _unmirrored_outputs(predict(model, _mirrored_inputs(inputs))),
+                    "averaged": predict_mirror_averaged(model, inputs)}
+        for name, out in readings.items():
+            joints = skeleton(torch.as_tensor(out["rotations"]), torch.as_tensor(out["betas"])).numpy()[:, SMPL12]
+            errors[name].append(pa_mpjpe(joints.astype(float), clip["joints"][:, SMPL12].astype(float)))
+    mean = {k: 1000 * float(np.mean(v)) for k, v in errors.items()}
+    assert mean["mirrored"] < 1.3 * mean["plain"] and mean["plain"] < 1.3 * mean["mirrored"], mean
+    assert mean["averaged"] <= max(mean["plain"], mean["mirrored"]) + 1.0, mean
+
+
+def test_the_mediapipe_confidence_model_is_surer_and_keeps_hidden_keypoints():
+    from pose_estimation.lifter import synthetic_confidence
+
+    rng = np.random.default_rng(0)
+    visible = rng.uniform(0.75, 1.0, 20000).astype(np.float32)
+    hidden = rng.uniform(0.05, 0.4, 1000).astype(np.float32)
+    confidence = np.concatenate([visible, hidden, np.zeros(10, np.float32)])
+    mapped = synthetic_confidence(confidence, "mediapipe")
+    assert mapped.dtype == np.float32 and np.array_equal(synthetic_confidence(confidence, "uniform"), confidence)
+    assert np.array_equal(mapped[len(visible):], confidence[len(visible):])  # hidden and missing keep theirs
+    assert np.all(np.diff(mapped[:len(visible)][np.argsort(visible)]) >= 0) and mapped[:len(visible)].min() >= 0.75
+    assert np.median(mapped[:len(visible)]) > 0.98 and 0.8 < np.percentile(mapped[:len(visible)], 10) < 0.9  # MediaPipe: 0.99, 0.88
+    with pytest.raises(ValueError):
+        synthetic_confidence(confidence, "gaussian")
