@@ -114,18 +114,20 @@ def predict_mirror_averaged(model, inputs: dict[str, np.ndarray]) -> dict[str, n
     }
 
 
-def predict_video(model, inputs: dict[str, np.ndarray], fps: float) -> dict[str, np.ndarray]:
+def predict_video(model, inputs: dict[str, np.ndarray], fps: float, mirror: bool = True, match_rate: bool = True) -> dict[str, np.ndarray]:
     """Per-frame predictions (as :func:`predict`) of a video at ``fps``, seen at the training rate.
 
     The synthetic clips are 30 frames/s. A faster video (e.g. 60 frames/s) is split into
     ``step = round(fps / 30)`` interleaved sequences (frames 0, 2, 4, ... and 1, 3, 5, ...),
     each with the flow summed over the ``step`` frames before each of its frames, so the
     network sees motion per frame and a window's duration as in training; the predictions
-    are interleaved back.
+    are interleaved back. ``mirror``: average with the mirror image's reading
+    (:func:`predict_mirror_averaged`); ``match_rate=False`` reads every frame in one sequence.
     """
-    step = max(1, int(round(fps / TRAINING_FPS)))
+    read = predict_mirror_averaged if mirror else predict
+    step = max(1, int(round(fps / TRAINING_FPS))) if match_rate else 1
     if step == 1:
-        return predict_mirror_averaged(model, inputs)
+        return read(model, inputs)
     frames = len(inputs["occluded"])
     flow = inputs["flow"].copy()
     for lag in range(1, step):
@@ -133,16 +135,17 @@ def predict_video(model, inputs: dict[str, np.ndarray], fps: float) -> dict[str,
     result: dict[str, np.ndarray] = {}
     for phase in range(min(step, frames)):
         part = {k: (flow if k == "flow" else v)[phase::step] for k, v in inputs.items() if k != "regions"}
-        for k, v in predict_mirror_averaged(model, part).items():
+        for k, v in read(model, part).items():
             result.setdefault(k, np.zeros((frames, *v.shape[1:]), v.dtype))[phase::step] = v
     return result
 
 
 def lifter_to_smpl(model, keypoints: np.ndarray, confidence: np.ndarray, boxes: np.ndarray, occluded: np.ndarray, flow: np.ndarray,
-                   fps: float, image_size: tuple[int, int]) -> SmplMotion:
-    """SMPL motion of a video from its front-end arrays (see :func:`crop_inputs`)."""
+                   fps: float, image_size: tuple[int, int], mirror: bool = True, match_rate: bool = True) -> SmplMotion:
+    """SMPL motion of a video from its front-end arrays (see :func:`crop_inputs`; ``mirror``,
+    ``match_rate``: see :func:`predict_video`)."""
     inputs = crop_inputs(keypoints, confidence, boxes, occluded, flow)
-    out = predict_video(model, inputs, fps)
+    out = predict_video(model, inputs, fps, mirror, match_rate)
     sigma = SMOOTH_S * fps
     local = smooth_rotations(rot.from_matrix(out["rotations"]), sigma, wrap=False)
     to_world = rot.from_matrix(CAMERA_TO_WORLD)
@@ -168,14 +171,14 @@ def cached_lifter(path: str):
     return load_lifter(path)
 
 
-def lifter_estimator(weights: str | Path = SHIPPED_WEIGHTS):
-    """An ``ESTIMATORS`` entry running the lifter with ``weights``."""
+def lifter_estimator(weights: str | Path = SHIPPED_WEIGHTS, mirror: bool = True, match_rate: bool = True):
+    """An ``ESTIMATORS`` entry running the lifter with ``weights`` (``mirror``, ``match_rate``: see :func:`predict_video`)."""
 
     def estimator(front) -> SmplMotion:
         if not Path(weights).exists():
             raise input_error(weights, "no lifter weights here (train them with `vidmimic estimator train`)")
         kp = front.keypoints
         return lifter_to_smpl(cached_lifter(str(weights)), kp.keypoints, kp.confidence, kp.bbox, kp.occluded, front.flow,
-                              front.fps, tuple(int(v) for v in kp.image_size))
+                              front.fps, tuple(int(v) for v in kp.image_size), mirror, match_rate)
 
     return estimator

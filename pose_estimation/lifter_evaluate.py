@@ -22,15 +22,16 @@ from pose_estimation.real_harness import SMPL12, hip_aligned
 from pose_estimation.synthetic_dataset import load_dataset
 
 
-def evaluate_synthetic(model, data_dir: str | Path, max_clips: int | None = None) -> dict:
-    """PA-MPJPE and hip-centred MPJPE (mm) of ``model`` over the clips of ``data_dir``."""
+def evaluate_synthetic(model, data_dir: str | Path, max_clips: int | None = None, mirror: bool = True) -> dict:
+    """PA-MPJPE and hip-centred MPJPE (mm) of ``model`` over the clips of ``data_dir`` (``mirror``:
+    average with the mirror images' readings, as videos are read)."""
     data = load_dataset(data_dir, max_clips)
     skeleton = TorchSkeleton()
     predicted, truth = [], []
     for i in range(len(data["betas"])):
         inputs = {k: data[k][i] for k in ("keypoints", "confidence", "occluded", "flow")}
         inputs["confidence"] = synthetic_confidence(inputs["confidence"], model.config.confidence_model)
-        out = predict_video(model, inputs, FPS)
+        out = predict_video(model, inputs, FPS, mirror=mirror)
         with torch.no_grad():
             joints = skeleton(torch.as_tensor(out["rotations"]), torch.as_tensor(out["betas"])).numpy()
         predicted.append(joints[:, SMPL12])
