@@ -102,8 +102,8 @@ def predict_mirror_averaged(model, inputs: dict[str, np.ndarray]) -> dict[str, n
 
     The network was trained on mirrored clips half the time, but is not exactly symmetric;
     averaging the two readings cancels part of its error (on held-out synthetic clips
-    75.7 -> 72.8 mm PA-MPJPE with the eighth session's weights) at twice the network's cost,
-    which is small beside the front end's.
+    75.7 -> 72.7 mm PA-MPJPE with the eighth session's weights, ``benchmarks/lifter_inference.py``)
+    at twice the network's cost, which is small beside the front end's.
     """
     plain = predict(model, inputs)
     mirrored = _unmirrored_outputs(predict(model, _mirrored_inputs(inputs)))
