@@ -17,7 +17,8 @@ def _check_data_options(args: argparse.Namespace) -> None:
     """One-line errors for augmentation and camera options out of their range."""
     from characters.errors import input_error
 
-    for flag, value in (("--part-swap", args.part_swap), ("--limb-poses", args.limb_poses), ("--torso-bends", args.torso_bends)):
+    for flag, value in (("--part-swap", args.part_swap), ("--limb-poses", args.limb_poses), ("--torso-bends", args.torso_bends),
+                        ("--body-turns", args.body_turns)):
         if not 0.0 <= value <= 1.0:
             raise input_error(None, f"{flag} {value}: a probability, from 0 to 1")
     if args.joint_noise < 0.0:
@@ -36,7 +37,7 @@ def _data(args: argparse.Namespace) -> int:
     cameras = {k: tuple(v) for k, v in (("camera_distance", args.camera_distance), ("camera_height", args.camera_height)) if v}
     options = SyntheticOptions(frames=args.frames, moving_background=not args.static_background, occluders=not args.no_occluders,
                                total_occlusion=not args.no_total_occlusion, part_swap=args.part_swap, joint_noise=args.joint_noise,
-                               limb_poses=args.limb_poses, torso_bends=args.torso_bends, **cameras)
+                               limb_poses=args.limb_poses, torso_bends=args.torso_bends, body_turns=args.body_turns, **cameras)
     try:
         generate_dataset(args.output, args.clips, args.seed, options, held_out=args.held_out, mocap_folders=args.mocap,
                          workers=args.workers, progress=ProgressBar("shards"))
@@ -127,6 +128,7 @@ def add_parser(sub) -> None:
     p.add_argument("--limb-poses", type=float, default=0.0,
                    help="probability that arms and legs move toward random anatomically possible poses (an arm overhead, a leg to the side)")
     p.add_argument("--torso-bends", type=float, default=0.0, help="probability that the torso bends forward, sideways and twists on top of the clip's spine")
+    p.add_argument("--body-turns", type=float, default=0.0, help="probability that the whole body spins about the vertical at a smoothly varying rate (up to 1.5 turns/s)")
     p.add_argument("--camera-distance", type=float, nargs=2, metavar=("MIN", "MAX"), help="m, horizontal distance to the person, uniform (default 2 8)")
     p.add_argument("--camera-height", type=float, nargs=2, metavar=("MIN", "MAX"), help="m above the floor, uniform (default 0.3 2.8)")
     p.add_argument("--workers", type=int, default=1, help="processes")

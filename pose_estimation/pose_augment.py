@@ -1,6 +1,6 @@
 """New poses from a small mocap library: body parts swapped between clips, smooth joint-angle noise.
 
-The library holds two dozen clips, most of them walks. A lifter trained on them learns those
+The library holds two dozen clips, most of them walks, few of them turning. A lifter trained on them learns those
 motions (45 mm PA-MPJPE on new synthetic clips of them after 55 minutes) but not new ones
 (97 mm on the held-out motions). These augmentations make pose combinations the library does
 not hold: the upper body, both arms, one arm, both legs or one leg of a second clip on the first
@@ -8,7 +8,8 @@ clip's body (local rotations swapped, so the parts stay attached; the pelvis and
 first clip's), every body joint turned by a slowly varying random rotation, and random limb
 poses: arms and legs drawn toward anatomically possible poses the library lacks (an arm
 overhead or behind the head, a leg lifted to the side), keyframed and interpolated, and torso
-bends (forward, sideways, twisted) added on top of the clip's own spine.
+bends (forward, sideways, twisted) added on top of the clip's own spine, and body turns: the
+whole body spinning about the vertical at a smoothly varying rate.
 
 Rotations are ``(T, 24, 4)`` xyzw SMPL world rotations, as ``MocapClip`` holds them.
 """
@@ -177,3 +178,21 @@ def torso_bends(rng: np.random.Generator, world: np.ndarray, key_seconds: tuple[
     for j in SPINE:
         local[:, j] = rot.multiply(local[:, j], share)
     return world_from_local(local)
+
+
+def body_turns(rng: np.random.Generator, world: np.ndarray, max_turns_per_second: float = 1.5,
+               key_seconds: tuple[float, float] = (0.5, 1.5), fps: float = 30.0) -> np.ndarray:
+    """``world`` with the whole body turning about the vertical (Y) axis through the pelvis at a
+    smoothly varying rate: spins, pirouettes and turning kicks on any clip.
+
+    The rate (turns/s) takes a random value in ±``max_turns_per_second`` at keyframes
+    0.5-1.5 s apart, eased between them, and is integrated into the turn angle, so the body
+    never jumps. The pelvis path is left as it was (the body turns in place along it)."""
+    frames = world.shape[0]
+    key_frames = _key_frames(rng, frames, key_seconds, fps)
+    rates = 2.0 * np.pi * rng.uniform(-max_turns_per_second, max_turns_per_second, len(key_frames))  # rad/s
+    k, u = _eased(frames, key_frames)
+    rate = rates[k] + (rates[k + 1] - rates[k]) * u
+    angle = np.concatenate([[0.0], np.cumsum(rate[1:]) / fps])
+    turn = rot.about_axis(np.broadcast_to(_Y, (frames, 3)), angle)
+    return rot.multiply(np.broadcast_to(turn[:, None], world.shape), world)

@@ -1,7 +1,7 @@
 """Synthetic training clips for the lifter (Doersch & Zisserman §3.1, adapted).
 
 mocap (SMPL world rotations) -> augmentation (mirror, speed, body proportions; optionally
-body parts swapped between clips, random limb poses, torso bends and joint-angle noise,
+body parts swapped between clips, random limb poses, torso bends, joint-angle noise and body turns,
 ``pose_augment``) -> a random camera (height, distance, focal length; a tripod, or a handheld camera that follows the person
 and shakes) -> textured capsule bodies drawn over a moving background, with occluders fixed
 to the scene -> the video front end's own crop flow (``CropFlow``, DIS) -> simulated 2D
@@ -32,7 +32,7 @@ from pose_estimation.body_model import NUM_BETAS, offsets_for
 from pose_estimation.estimate import BOX_SMOOTHING  # the front end's person-box smoothing, reproduced
 from pose_estimation.flow import CropFlow, FlowOptions, square_box
 from pose_estimation.mocap_library import MocapClip
-from pose_estimation.pose_augment import joint_noise, limb_poses, swap_part, torso_bends
+from pose_estimation.pose_augment import body_turns, joint_noise, limb_poses, swap_part, torso_bends
 from pose_estimation.synthetic_render import Look, draw_region
 from retargeting.smpl import SMPL_JOINTS, SMPL_PARENTS
 
@@ -65,6 +65,9 @@ class SyntheticOptions:
     """Probability that arms and legs move toward random anatomically possible poses (``pose_augment.limb_poses``)."""
     torso_bends: float = 0.0
     """Probability that the torso bends forward, sideways and twists on top of the clip's spine (``pose_augment.torso_bends``)."""
+    body_turns: float = 0.0
+    """Probability that the whole body spins about the vertical at a smoothly varying rate, up to
+    1.5 turns/s either way (``pose_augment.body_turns``): the library has few turning motions."""
     camera_distance: tuple[float, float] = (2.0, 8.0)
     """m, horizontal distance from the camera to the middle of the person's path (uniform)."""
     camera_height: tuple[float, float] = (0.3, 2.8)
@@ -178,6 +181,8 @@ def synthetic_clip(clips: list[MocapClip], rng: np.random.Generator, options: Sy
         world_rot = torso_bends(rng, world_rot)
     if options.joint_noise:
         world_rot = joint_noise(rng, world_rot, options.joint_noise)
+    if options.body_turns and rng.random() < options.body_turns:
+        world_rot = body_turns(rng, world_rot)
     turn = rot.about_axis(np.array([0.0, 1.0, 0.0]), rng.uniform(0, 2 * np.pi))  # the walk's direction
     world_rot = rot.multiply(np.broadcast_to(turn, world_rot.shape), world_rot)
     pelvis = rot.rotate(turn, pelvis)

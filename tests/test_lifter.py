@@ -211,11 +211,12 @@ def test_estimator_commands_end_to_end(tmp_path):
 
     augmented = tmp_path / "augmented"
     done = run_cli("estimator", "data", str(augmented), "--clips", "3", "--frames", "20", "--seed", "3", "--part-swap", "1", "--joint-noise", "0.2",
-                   "--limb-poses", "1", "--torso-bends", "1")
+                   "--limb-poses", "1", "--torso-bends", "1", "--body-turns", "1")
     assert done.returncode == 0, done.stderr
     options = json.loads((augmented / "dataset.json").read_text())["options"]
-    assert options["part_swap"] == 1.0 and options["limb_poses"] == 1.0 and options["torso_bends"] == 1.0
+    assert options["part_swap"] == 1.0 and options["limb_poses"] == 1.0 and options["torso_bends"] == 1.0 and options["body_turns"] == 1.0
     for bad, message in ((("--limb-poses", "1.5"), "a probability"), (("--torso-bends", "2"), "a probability"), (("--part-swap", "-0.1"), "a probability"),
+                         (("--body-turns", "1.1"), "a probability"),
                          (("--joint-noise", "-1"), "0 or more"), (("--camera-height", "2", "1"), "MIN <= MAX")):
         refused = run_cli("estimator", "data", str(tmp_path / "refused_data"), "--clips", "1", "--frames", "8", *bad)
         assert refused.returncode == 2 and message in refused.stderr and len(refused.stderr.strip().splitlines()) == 1, (bad, refused.stderr)

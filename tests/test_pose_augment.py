@@ -3,8 +3,8 @@
 import numpy as np
 
 from characters import rotations as rot
-from pose_estimation.pose_augment import (LEFT_ARM, LEFT_LEG, PARTS, RIGHT_LEG, UPPER_BODY, joint_noise, limb_poses, local_from_world, swap_part,
-                                          torso_bends, world_from_local)
+from pose_estimation.pose_augment import (LEFT_ARM, LEFT_LEG, PARTS, RIGHT_LEG, UPPER_BODY, body_turns, joint_noise, limb_poses, local_from_world,
+                                          swap_part, torso_bends, world_from_local)
 
 
 def _world(seed: int, frames: int = 30) -> np.ndarray:
@@ -95,3 +95,21 @@ def test_torso_bends_turn_only_the_spine_smoothly_and_bend_forward_and_sideways(
         sideways.append(np.degrees(np.abs(np.arcsin(spine[:, 0]))).max())
     # The neck leans by about 0.6 of the bend: the pelvis-to-spine1 segment does not turn.
     assert max(forward) > 30.0 and max(sideways) > 15.0
+
+
+def test_body_turns_spin_the_whole_body_about_the_vertical_smoothly():
+    world = _world(5, frames=120)
+    totals = []
+    for seed in range(10):
+        turned = body_turns(np.random.default_rng(seed), world)
+        # The body's own pose is untouched: every joint's rotation relative to its parent.
+        assert _angle(local_from_world(world)[:, 1:], local_from_world(turned)[:, 1:]).max() < 1e-9
+        # The whole body turns by one rotation about the vertical per frame.
+        turn = rot.multiply(turned, rot.conjugate(world))  # (T, 24, 4)
+        assert _angle(turn[:, :1], turn).max() < 1e-9
+        axis_angle = rot.to_axis_angle(turn[:, 0])
+        assert np.abs(axis_angle[:, [0, 2]]).max() < 1e-9
+        step = _angle(turn[:-1, 0], turn[1:, 0])
+        assert step.max() <= 2 * np.pi * 1.5 / 30.0 + 1e-9  # never faster than 1.5 turns/s at 30 frames/s
+        totals.append(np.abs(np.unwrap(axis_angle[:, 1])).max())
+    assert max(totals) > np.pi  # some clips turn more than half a turn in 4 s
