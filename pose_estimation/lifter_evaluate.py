@@ -19,7 +19,7 @@ from pose_estimation.lifter_estimator import predict_video
 from pose_estimation.mocap_library import FPS
 from pose_estimation.multiview import mpjpe, pa_mpjpe
 from pose_estimation.real_harness import SMPL12, hip_aligned
-from pose_estimation.synthetic_dataset import load_dataset
+from pose_estimation.synthetic_dataset import dataset_sources, load_dataset
 
 
 def evaluate_synthetic(model, data_dir: str | Path, max_clips: int | None = None, mirror: bool = True) -> dict:
@@ -37,12 +37,27 @@ def evaluate_synthetic(model, data_dir: str | Path, max_clips: int | None = None
         predicted.append(joints[:, SMPL12])
         truth.append(data["joints"][i][:, SMPL12])
     p, t = np.concatenate(predicted).astype(float), np.concatenate(truth).astype(float)
-    return {
+    result = {
         "clips": len(data["betas"]),
         "frames": len(p),
         "pa_mpjpe_mm": 1000 * pa_mpjpe(p, t),
         "mpjpe_mm": 1000 * mpjpe(hip_aligned(p), hip_aligned(t)),
     }
+    sources = dataset_sources(data_dir, len(predicted))
+    if sources is not None:
+        result["pa_mpjpe_mm_per_motion"] = per_motion(sources, [pa_mpjpe(a.astype(float), b.astype(float)) for a, b in zip(predicted, truth)])
+    return result
+
+
+def per_motion(sources: list[str], clip_errors: list[float]) -> dict[str, dict]:
+    """Clips and mean PA-MPJPE (mm) per source motion, worst first, from each clip's error (m).
+
+    Every clip has the same number of frames, so the clip mean is the frame mean."""
+    table: dict[str, list[float]] = {}
+    for name, error in zip(sources, clip_errors):
+        table.setdefault(name, []).append(error)
+    rows = {name: {"clips": len(e), "pa_mpjpe_mm": round(1000 * float(np.mean(e)), 1)} for name, e in table.items()}
+    return dict(sorted(rows.items(), key=lambda kv: -kv[1]["pa_mpjpe_mm"]))
 
 
 def evaluate_synthetic_baseline(data_dir: str | Path, max_clips: int | None = None, noise_m: float = 0.03, seed: int = 0) -> dict:

@@ -152,13 +152,25 @@ def _detector_noise(rng: np.random.Generator, clean: np.ndarray, box_h: np.ndarr
     return noisy
 
 
-def _draw_motion(clips: list[MocapClip], rng: np.random.Generator, n: int, options: SyntheticOptions) -> tuple[np.ndarray, np.ndarray]:
-    """``n`` frames of a random clip, mirrored half the time, at a random speed: world rotations ``(n, 24, 4)`` and pelvis ``(n, 3)``."""
+def _pick_source(clips: list[MocapClip], rng: np.random.Generator, options: SyntheticOptions) -> tuple[int, float]:
+    """Which of ``clips`` a motion is drawn from, and its playback speed."""
     speed = float(np.exp(rng.uniform(*np.log(options.speed_range))))
     # Clips are drawn with probability growing as the square root of their length: the long
     # walks do not crowd out the short, varied clips (kicks, dances, jumps).
     weights = np.sqrt(np.array([c.num_frames for c in clips], dtype=float))
-    clip = clips[rng.choice(len(clips), p=weights / weights.sum())]
+    return int(rng.choice(len(clips), p=weights / weights.sum())), speed
+
+
+def clip_sources(clips: list[MocapClip], seed: int, count: int, options: SyntheticOptions = SyntheticOptions()) -> list[str]:
+    """The mocap clip each of a dataset's first ``count`` synthetic clips was made from (its main
+    motion: a part swap's donor is not named), replayed from the dataset's seed."""
+    return [clips[_pick_source(clips, np.random.default_rng([seed, i]), options)[0]].name for i in range(count)]
+
+
+def _draw_motion(clips: list[MocapClip], rng: np.random.Generator, n: int, options: SyntheticOptions) -> tuple[np.ndarray, np.ndarray]:
+    """``n`` frames of a random clip, mirrored half the time, at a random speed: world rotations ``(n, 24, 4)`` and pelvis ``(n, 3)``."""
+    index, speed = _pick_source(clips, rng, options)
+    clip = clips[index]
     if rng.random() < 0.5:
         clip = clip.mirrored()
     clip = clip.retimed(speed)

@@ -19,7 +19,7 @@ import numpy as np
 
 from characters.errors import atomic_output
 from pose_estimation.mocap_library import MocapClip, load_library, motion_files
-from pose_estimation.synthetic import SyntheticOptions, synthetic_clip
+from pose_estimation.synthetic import SyntheticOptions, clip_sources, synthetic_clip
 
 Progress = Callable[[int, int], None]
 OPTIONS_BEFORE_THEY_WERE_RECORDED = {"camera_distance": [2.5, 8.0], "camera_height": [0.3, 2.0]}
@@ -90,3 +90,18 @@ def load_dataset(folder: str | Path, max_clips: int | None = None) -> dict[str, 
         if max_clips is not None and total >= max_clips:
             break
     return {k: np.concatenate(v)[:max_clips] for k, v in parts.items()}
+
+
+def dataset_sources(folder: str | Path, count: int) -> list[str] | None:
+    """The mocap clip each of the first ``count`` clips of a dataset was made from
+    (:func:`synthetic.clip_sources`), or None when its ``dataset.json`` is missing or names motion
+    files that are not among the built-in sources here (a ``--mocap`` folder is not recorded)."""
+    meta_path = Path(folder) / "dataset.json"
+    if not meta_path.exists():
+        return None
+    meta = json.loads(meta_path.read_text())
+    files = [p for p in motion_files() if p.name in set(meta["sources"])]
+    if len(files) != len(meta["sources"]):
+        return None
+    speed = tuple(meta.get("options", {}).get("speed_range", SyntheticOptions().speed_range))
+    return clip_sources(load_library(files, meta["held_out"]), meta["seed"], count, SyntheticOptions(speed_range=speed))

@@ -81,6 +81,28 @@ def test_held_out_clips_never_enter_training():
     assert {c.name for c in load_library(motion_files(), held_out=True)} <= HELD_OUT
 
 
+def test_clip_sources_name_the_motion_each_clip_was_made_from(monkeypatch):
+    import pose_estimation.synthetic as synthetic
+
+    clips = load_library(motion_files(), held_out=True)
+    expected = synthetic.clip_sources(clips, 7, 8, SMALL)
+    drawn: list[str] = []
+    original = synthetic._pick_source
+
+    def recording(library, rng, options):
+        index, speed = original(library, rng, options)
+        drawn.append(library[index].name)
+        return index, speed
+
+    monkeypatch.setattr(synthetic, "_pick_source", recording)
+    made = []
+    for i in range(8):
+        drawn.clear()
+        synthetic_clip(clips, np.random.default_rng([7, i]), SMALL)
+        made.append(drawn[0])  # the main motion (a part swap's donor is drawn after it)
+    assert made == expected and len(set(made)) > 1
+
+
 def test_mirrored_clip_swaps_sides(training_clips):
     clip = training_clips[0]
     twice = clip.mirrored().mirrored()
