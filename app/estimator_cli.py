@@ -154,8 +154,8 @@ def add_parser(sub) -> None:
     from pose_estimation.lifter_options import TrainOptions
 
     plain, on_off = TrainOptions().technique_flags(), argparse.BooleanOptionalAction
-    g = p.add_argument_group("sim-to-real and motion-prior techniques (on by default: the mixture and the teacher, which helped in "
-                             "the ablation of docs/estimator.md)")
+    g = p.add_argument_group("sim-to-real and motion-prior techniques (on by default: the mixture, which helped in the ablation of "
+                             "docs/estimator.md; the teacher helped there but not in longer runs)")
     g.add_argument("--real-videos", type=Path, default=SHARED_VIDEOS if SHARED_VIDEOS.is_dir() else None,
                    help="folder of real, unlabelled videos (default: ../shared/data/video when present); never the evaluation recording")
     g.add_argument("--real-max-frames", type=int, help="use only the first N frames of each real video")
