@@ -41,7 +41,7 @@ class TrainOptions:
     adversarial_teacher: bool = False
     """Draw each batch from one group of synthetic clips chosen by an adversarial teacher (off by
     default since 2026-11-28: in longer runs it puts about 90 % of its draws on one group of 16,
-    and a fine-tune without it did better on every measure, docs/estimator.md)."""
+    and a fine-tune without it did better held-out and on the real harness, docs/estimator.md)."""
     teacher_history: int = 20
     teacher_alpha: float = 0.2
     teacher_epsilon: float = 0.1
