@@ -35,3 +35,18 @@ def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
     """Run ``vidmimic ARGS`` in a fresh interpreter and capture its output."""
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     return subprocess.run([sys.executable, "-m", "app.cli", *args], capture_output=True, text=True, cwd=cwd, env=env, timeout=300)
+
+
+def assert_same_motion(made: Path, expected: Path, atol: float = 1e-9) -> None:
+    """``made`` holds the motion of DeepMimic file ``expected``: the same loop mode, frame count and
+    numbers up to ``atol`` (the last bits of float arithmetic vary with NumPy's and OpenCV's
+    builds; a different gait cycle differs by tenths)."""
+    import json
+
+    import numpy as np
+
+    a, b = json.loads(Path(made).read_text()), json.loads(Path(expected).read_text())
+    assert a["Loop"] == b["Loop"]
+    frames_a, frames_b = np.array(a["Frames"]), np.array(b["Frames"])
+    assert frames_a.shape == frames_b.shape, (frames_a.shape, frames_b.shape)
+    assert np.abs(frames_a - frames_b).max() <= atol, f"{made} differs from {expected} by up to {np.abs(frames_a - frames_b).max():.3g}"

@@ -11,7 +11,7 @@ import cv2
 import pytest
 import requests
 
-from tests.conftest import ROOT, SHARED_DATA, require_shared, run_cli
+from tests.conftest import ROOT, SHARED_DATA, assert_same_motion, require_shared, run_cli
 
 VIEW = SHARED_DATA / "multiview" / "pose2sim_single" / "videos" / "cam01.mp4"
 
@@ -138,7 +138,7 @@ def test_a_walk_job_imitates_the_gait_cycle_as_the_demo_does(tmp_path):
         assert job["status"] == "done", job["error"]
         assert job["walk_cycle"] == 1 and "cycle.json" in job["files"]
         out = tmp_path / "data" / "jobs" / job["id"] / "out"
-        assert (out / "motion.txt").read_bytes() == (SAMPLE_POLICY.parent / "motion.txt").read_bytes()
+        assert_same_motion(out / "motion.txt", SAMPLE_POLICY.parent / "motion.txt")
     finally:
         server.kill(signal.SIGTERM)
 
