@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -234,12 +233,8 @@ def estimate(
     estimator_seconds = time.perf_counter() - tick
     write_amass(out / "motion_smpl.npz", motion)
     joints, _ = motion.skeleton.forward_kinematics(motion.pelvis_positions, motion.local_rotations)  # numpy FK: no torch start-up
-    # Two VP8 encodes, most of the time left after the front end: OpenCV releases the GIL, so
-    # the side view is drawn on the second core while the overlay is.
-    with ThreadPoolExecutor(1) as pool:
-        side_view = pool.submit(write_side_view, out / "side_view.webm", joints, front.fps)
-        write_overlay(video, out / "overlay.webm", front, joints, max_frames, bar("overlay"))
-        side_view.result()
+    write_overlay(video, out / "overlay.webm", front, joints, max_frames, bar("overlay"))
+    write_side_view(out / "side_view.webm", joints, front.fps)
     return {
         "frames": front.keypoints.num_frames,
         "fps": front.fps,
