@@ -87,23 +87,37 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _evaluate(args: argparse.Namespace) -> int:
+    import numpy as np
+
     from pose_estimation.lifter_estimator import lifter_estimator
     from pose_estimation.lifter_evaluate import evaluate_synthetic
     from pose_estimation.lifter_train import load_lifter
+    from pose_estimation.paired_bootstrap import paired_block_bootstrap
 
     from app.cli import _require_file
 
     _require_file(str(args.weights))
-    result: dict = {"weights": str(args.weights)}
+    if args.against:
+        _require_file(str(args.against))
+    result: dict = {"weights": str(args.weights), **({"against": str(args.against)} if args.against else {})}
     if args.data:
-        result["synthetic"] = evaluate_synthetic(load_lifter(args.weights), args.data, args.max_clips)
+        clip_errors: list = []
+        result["synthetic"] = evaluate_synthetic(load_lifter(args.weights), args.data, args.max_clips, clip_errors=clip_errors)
+        if args.against:
+            against_errors: list = []
+            result["synthetic_against"] = evaluate_synthetic(load_lifter(args.against), args.data, args.max_clips, clip_errors=against_errors)
+            result["synthetic_lifter_minus_against"] = paired_block_bootstrap(np.array([clip_errors]), np.array([against_errors]), block=1)
     if args.real:
         from pose_estimation.estimate import mediapipe_ik
-        from pose_estimation.real_harness import harness_views, score_estimator
+        from pose_estimation.real_harness import compare, harness_views
 
         views = harness_views(args.real)
-        result["real"] = {**views.report, "lifter": score_estimator(views, lifter_estimator(args.weights)),
-                          "mediapipe_ik": score_estimator(views, mediapipe_ik)}
+        estimators = {"lifter": lifter_estimator(args.weights), "mediapipe_ik": mediapipe_ik}
+        pairs = [("lifter", "mediapipe_ik")]
+        if args.against:
+            estimators["against"] = lifter_estimator(args.against)
+            pairs.append(("lifter", "against"))
+        result["real"] = {**views.report, **compare(views, estimators, pairs)}
     print(json.dumps(result, indent=1))
     return 0
 
@@ -173,4 +187,6 @@ def add_parser(sub) -> None:
     p.add_argument("--data", type=Path, help="held-out synthetic dataset folder")
     p.add_argument("--max-clips", type=int)
     p.add_argument("--real", type=Path, nargs="?", const=HARNESS, help="the calibrated multi-view recording (default: the shared one)")
+    p.add_argument("--against", type=Path, metavar="WEIGHTS",
+                   help="other lifter weights, scored on the same clips and frames, with the paired difference and its bootstrap 95 %% interval")
     p.set_defaults(func=_evaluate)

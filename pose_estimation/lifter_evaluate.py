@@ -22,9 +22,11 @@ from pose_estimation.real_harness import SMPL12, hip_aligned
 from pose_estimation.synthetic_dataset import dataset_sources, load_dataset
 
 
-def evaluate_synthetic(model, data_dir: str | Path, max_clips: int | None = None, mirror: bool = True) -> dict:
+def evaluate_synthetic(model, data_dir: str | Path, max_clips: int | None = None, mirror: bool = True, clip_errors: list | None = None) -> dict:
     """PA-MPJPE and hip-centred MPJPE (mm) of ``model`` over the clips of ``data_dir`` (``mirror``:
-    average with the mirror images' readings, as videos are read)."""
+    average with the mirror images' readings, as videos are read). ``clip_errors``: if given,
+    gets each clip's PA-MPJPE in mm appended (every clip has the same frames, so their mean is
+    the overall figure)."""
     data = load_dataset(data_dir, max_clips)
     skeleton = TorchSkeleton()
     predicted, truth = [], []
@@ -43,9 +45,12 @@ def evaluate_synthetic(model, data_dir: str | Path, max_clips: int | None = None
         "pa_mpjpe_mm": 1000 * pa_mpjpe(p, t),
         "mpjpe_mm": 1000 * mpjpe(hip_aligned(p), hip_aligned(t)),
     }
+    errors = [pa_mpjpe(a.astype(float), b.astype(float)) for a, b in zip(predicted, truth)]
+    if clip_errors is not None:
+        clip_errors.extend(1000 * e for e in errors)
     sources = dataset_sources(data_dir, len(predicted))
     if sources is not None:
-        result["pa_mpjpe_mm_per_motion"] = per_motion(sources, [pa_mpjpe(a.astype(float), b.astype(float)) for a, b in zip(predicted, truth)])
+        result["pa_mpjpe_mm_per_motion"] = per_motion(sources, errors)
     return result
 
 

@@ -31,6 +31,7 @@ from pose_estimation.estimate import ESTIMATORS, run_front_end
 from pose_estimation.keypoints import COCO17_MIRROR
 from pose_estimation.landmarks_ik import CAMERA_TO_WORLD, MP, landmarks_from_joints, landmarks_to_smpl
 from pose_estimation.multiview import mpjpe, pa_mpjpe, procrustes_align, read_qualisys, triangulate
+from pose_estimation.paired_bootstrap import paired_block_bootstrap
 from pose_estimation.smoothness import smoothness, smoothness_keys
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "multiview" / "pose2sim_single"
@@ -102,10 +103,11 @@ def harness_views(data: Path = DATA, frames: int | None = None) -> HarnessViews:
     return HarnessViews(cameras, fronts, truth, report)
 
 
-def score_estimator(views: HarnessViews, estimator: Callable) -> dict:
+def score_estimator(views: HarnessViews, estimator: Callable, frame_errors: list | None = None) -> dict:
     """MPJPE (hip-centred) and PA-MPJPE in mm of one estimator, per view and the mean, PA-MPJPE per
     joint (mean over views), and the smoothness of its estimate (mean angular speed and
-    acceleration of the body joints)."""
+    acceleration of the body joints). ``frame_errors``: if given, gets each view's ``(frames,)``
+    PA-MPJPE per frame in mm (NaN where not scored) appended, for :func:`compare`."""
     n = views.report["frames"]
     truth12 = views.truth[:, COCO12]
     per_view, per_joint = {}, []
@@ -122,6 +124,10 @@ def score_estimator(views: HarnessViews, estimator: Callable) -> dict:
             **smoothness(motion),
         }
         per_joint.append(aligned_errors.mean(axis=0))
+        if frame_errors is not None:
+            frames = np.full(n, np.nan)
+            frames[ok] = aligned_errors.mean(axis=1)
+            frame_errors.append(frames)
     return {
         "per_view": per_view,
         "pa_mpjpe_mm_per_joint": dict(zip(JOINT_NAMES12, np.round(np.mean(per_joint, axis=0), 1).tolist())),
@@ -131,11 +137,25 @@ def score_estimator(views: HarnessViews, estimator: Callable) -> dict:
     }
 
 
+def compare(views: HarnessViews, estimators: dict[str, Callable], pairs: list[tuple[str, str]]) -> dict:
+    """Score every estimator, and for each ``(a, b)`` of ``pairs`` their paired PA-MPJPE difference
+    (``<a>_minus_<b>``: the difference and its block-bootstrap 95 % interval)."""
+    frames: dict[str, list] = {name: [] for name in estimators}
+    result: dict = {name: score_estimator(views, estimator, frames[name]) for name, estimator in estimators.items()}
+    for a, b in pairs:
+        result[f"{a}_minus_{b}"] = paired_block_bootstrap(np.stack(frames[a]), np.stack(frames[b]))
+    return result
+
+
 def real_views(data: Path, frames: int | None, estimators: dict[str, Callable] | None = None) -> dict:
     """The harness report with every estimator of ``estimators`` (default: all registered) scored."""
     views = harness_views(data, frames)
     result = dict(views.report)
-    result["estimators"] = {name: score_estimator(views, estimator) for name, estimator in (estimators or ESTIMATORS).items()}
+    estimators = estimators or ESTIMATORS
+    if "mediapipe_ik" in estimators:
+        result["estimators"] = compare(views, estimators, [(name, "mediapipe_ik") for name in estimators if name != "mediapipe_ik"])
+    else:
+        result["estimators"] = {name: score_estimator(views, estimator) for name, estimator in estimators.items()}
     return result
 
 

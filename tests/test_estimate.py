@@ -92,12 +92,18 @@ def test_estimate_with_the_shipped_lifter(tmp_path):
 
     # The harness's scores on the same views: the per-joint PA-MPJPE averages to the per-view mean.
     from pose_estimation.lifter_estimator import lifter_estimator
-    from pose_estimation.real_harness import JOINT_NAMES12, score_estimator
+    from pose_estimation.estimate import mediapipe_ik
+    from pose_estimation.real_harness import JOINT_NAMES12, compare
 
-    score = score_estimator(views, lifter_estimator())
+    scores = compare(views, {"lifter": lifter_estimator(), "mediapipe_ik": mediapipe_ik}, [("lifter", "mediapipe_ik")])
+    score = scores["lifter"]
     per_joint = score["pa_mpjpe_mm_per_joint"]
     assert list(per_joint) == list(JOINT_NAMES12) and all(0.0 < v < 500.0 for v in per_joint.values())
     assert abs(np.mean(list(per_joint.values())) - score["mean_pa_mpjpe_mm"]) < 0.1, (per_joint, score["mean_pa_mpjpe_mm"])
+    # The paired difference is the difference of the two means (every frame scored by both), inside its interval.
+    paired = scores["lifter_minus_mediapipe_ik"]
+    assert paired["difference_mm"] == pytest.approx(score["mean_pa_mpjpe_mm"] - scores["mediapipe_ik"]["mean_pa_mpjpe_mm"], abs=0.01)
+    assert paired["interval_95_mm"][0] < paired["difference_mm"] < paired["interval_95_mm"][1]
 
 
 def write_frames(path, frames, fps=30):

@@ -226,6 +226,15 @@ def test_estimator_commands_end_to_end(tmp_path):
     with (tuned / "progress.csv").open() as log:
         rows = list(csv.DictReader(log))
     assert rows and all(float(r["camera_frame_3d_mm"]) > 0 for r in rows)
+    done = run_cli("estimator", "evaluate", "--weights", str(tuned / "lifter.pt"), "--against", str(run / "lifter.pt"), "--data", str(data))
+    assert done.returncode == 0, done.stderr
+    paired = json.loads(done.stdout)
+    difference = paired["synthetic_lifter_minus_against"]
+    assert paired["synthetic_against"]["pa_mpjpe_mm"] == pytest.approx(result["synthetic"]["pa_mpjpe_mm"])  # the same weights as before
+    assert difference["difference_mm"] == pytest.approx(paired["synthetic"]["pa_mpjpe_mm"] - paired["synthetic_against"]["pa_mpjpe_mm"], abs=0.01)
+    assert difference["interval_95_mm"][0] <= difference["difference_mm"] <= difference["interval_95_mm"][1]
+    refused = run_cli("estimator", "evaluate", "--weights", str(tuned / "lifter.pt"), "--against", str(tmp_path / "missing.pt"), "--data", str(data))
+    assert refused.returncode != 0 and "missing.pt" in refused.stderr and len(refused.stderr.strip().splitlines()) == 1
     for bad, message in ((("--init", str(run / "lifter.pt"), "--resume"), "give one of them"), (("--init", str(tmp_path / "missing.pt")), "missing.pt"), (("--init", str(run / "lifter.pt"), "--inputs", "flow"), "another network")):
         refused = run_cli("estimator", "train", *PLAIN, str(data), "-o", str(tmp_path / "refused"), "--window", "16", "--minutes", "0.05", *bad)
         assert refused.returncode != 0 and message in refused.stderr, (bad, refused.stderr)
