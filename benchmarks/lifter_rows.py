@@ -48,22 +48,34 @@ def make_datasets(work: Path, clips: int, heldout_clips: int, workers: int) -> t
     return work / "data_full", work / "data_heldout"
 
 
-def train_row(run: Path, data: Path, steps: int, minutes: float, *extra: str) -> None:
-    """``vidmimic estimator train`` into ``run`` unless it already holds weights."""
-    if not (run / "lifter.pt").exists():
-        vidmimic("estimator", "train", str(data), "-o", str(run), "--steps", str(steps), "--minutes", str(minutes), *extra)
+def train_row(run: Path, data: Path | list[Path], steps: int, minutes: float, *extra: str) -> None:
+    """``vidmimic estimator train`` into ``run`` unless it already holds weights; a row stopped
+    before its end (its checkpoint but no weights: the machine or the session stopped) resumes."""
+    if (run / "lifter.pt").exists():
+        return
+    folders = [str(d) for d in (data if isinstance(data, list) else [data])]
+    resume = ["--resume"] if (run / "checkpoint.pt").exists() else []
+    vidmimic("estimator", "train", *folders, "-o", str(run), "--steps", str(steps), "--minutes", str(minutes), *extra, *resume)
 
 
-def score_row(run: Path, heldout: Path, views) -> dict:
-    """Training time, held-out synthetic scores and (with ``views``) real-harness scores of a row's weights."""
+def score_row(run: Path, heldout: Path, views, baseline_frames: list | None = None) -> dict:
+    """Training time, held-out synthetic scores and (with ``views``) real-harness scores of a row's
+    weights; with ``baseline_frames`` (the baseline's per-frame errors from
+    :func:`pose_estimation.real_harness.score_estimator`) also the paired difference to it."""
+    import numpy as np
+
     from pose_estimation.lifter_estimator import lifter_estimator
     from pose_estimation.lifter_evaluate import evaluate_synthetic
     from pose_estimation.lifter_train import load_lifter
+    from pose_estimation.paired_bootstrap import paired_block_bootstrap
     from pose_estimation.real_harness import score_estimator
 
     summary = json.loads((run / "train.json").read_text())
-    entry = {"training": f"{summary['wall_clock_minutes']:.1f} min, {summary['steps']} steps",
+    entry = {"training": f"{summary['wall_clock_minutes']:.1f} min, {summary['steps']} steps", "command": summary.get("command", ""),
              "synthetic": evaluate_synthetic(load_lifter(run / "lifter.pt"), heldout)}
     if views is not None:
-        entry["real"] = score_estimator(views, lifter_estimator(run / "lifter.pt"))
+        frames: list = []
+        entry["real"] = score_estimator(views, lifter_estimator(run / "lifter.pt"), frames)
+        if baseline_frames is not None:
+            entry["real_minus_mediapipe_ik"] = paired_block_bootstrap(np.stack(frames), np.stack(baseline_frames))
     return entry

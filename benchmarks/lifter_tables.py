@@ -1,22 +1,26 @@
 """The lifter's tables (Doersch & Zisserman's Tables 1-3, analogues), measured by one command.
 
-    python benchmarks/lifter_tables.py --work runs/tables [--steps-per-row 1500] [--clips 2000]
-        [--variant-clips 1000] [--heldout-clips 200] [--markdown docs/lifter_tables.md]
+    python benchmarks/lifter_tables.py --work runs/tables [--rows t1_keypoints,t1_flow]
+        [--steps 30000] [--short-steps 8000] [--markdown docs/lifter_tables.md] [--no-real] [--scale 1]
 
-1. Datasets, by ``vidmimic estimator data``: the full synthetic set, a tripod set (static
-   background) and a set without occluders or total occlusions (``--variant-clips`` each), and
-   the held-out test set (held-out mocap clips only, full distractors).
-2. Rows, each trained by ``vidmimic estimator train`` for the same number of steps (batches of
-   16 clips; wall-clock recorded per row), every sim-to-real technique off (their ablation is
-   ``benchmarks/estimator_ablation.py``):
-   Table 1 — inputs keypoints / flow / flow + keypoints (window 31, full set);
-   Table 2 — static background / no occlusions / full, flow + keypoints on ``--variant-clips``
-   clips each (the full row uses the first clips of the full set);
-   Table 3 — windows 8 / 16 / 31 / 56 frames, flow + keypoints, full set (31 is Table 1's row).
-3. Every row, and the MediaPipe-IK baseline, scored on the held-out synthetic clips and on the
-   real harness (``pose2sim_single``; PA-MPJPE per view and the mean).
+Every row is trained by ``vidmimic estimator train`` with the one-command recipe of
+``benchmarks/lifter_recipe.py`` (its 12 000 training clips, its options), changing only what the
+row is about:
 
-Finished datasets and rows are reused when the command runs again. Prints one JSON object.
+* Table 1 — inputs: keypoints / flow / flow + keypoints, ``--steps`` each (the recipe's full
+  budget, so the flow + keypoints row is a lifter made as shipped weights are made); beside them
+  the MediaPipe-IK baseline, and each row's paired difference to it on the real harness with its
+  95 % interval (``pose_estimation.paired_bootstrap``).
+* Table 2 — training data: static background / no occlusions / full (flow + keypoints), each on
+  the recipe's datasets remade with the variant's flags, ``--short-steps`` each.
+* Table 3 — clip length: windows 8 / 16 / 31 / 56 (flow + keypoints, full data), ``--short-steps``
+  each; 31 is Table 2's full row.
+
+Rows are scored on the held-out synthetic clips and (unless ``--no-real``) on the real harness
+(``pose2sim_single``; PA-MPJPE per view and the mean). A row takes hours: ``--rows`` names the
+rows to train in this run (default all); rows trained before are scored, rows not yet trained are
+listed as such, and a row stopped midway resumes from its checkpoint. Datasets are made as the
+chosen rows need them. Prints one JSON object.
 """
 
 from __future__ import annotations
@@ -27,79 +31,104 @@ import sys
 import time
 from pathlib import Path
 
-from lifter_rows import add_common_arguments, make_datasets, score_row, technique_flags, train_row, vidmimic
+from lifter_recipe import HELDOUT, SHARED_VIDEOS, TECHNIQUES_ON, TRAIN, dataset_commands, dataset_folders, scaled
+from lifter_rows import score_row, technique_flags, train_row, vidmimic
+
+SHORT_TABLES = (2, 3)
 
 
-def rows(work: Path, variant_clips: int) -> list[dict]:
-    full, static, clean = work / "data_full", work / "data_static", work / "data_no_occlusion"
-    out = []
-    for inputs in ("keypoints", "flow", "flow+keypoints"):
-        out.append({"table": 1, "name": f"t1_{inputs.replace('+', '_')}", "label": inputs, "data": full, "inputs": inputs, "window": 31})
-    out.append({"table": 2, "name": "t2_static", "label": "static background", "data": static, "inputs": "flow+keypoints", "window": 31})
-    out.append({"table": 2, "name": "t2_no_occlusion", "label": "no occlusions", "data": clean, "inputs": "flow+keypoints", "window": 31})
-    out.append({"table": 2, "name": "t2_full", "label": "full", "data": full, "inputs": "flow+keypoints", "window": 31, "max_clips": variant_clips})
-    for window in (8, 16, 56):
-        out.append({"table": 3, "name": f"t3_window{window}", "label": f"{window} frames", "data": full, "inputs": "flow+keypoints", "window": window})
+def rows() -> list[dict]:
+    """Every row: name, tables it appears in, label, data variant, inputs, window, budget (full or short)."""
+    out = [{"name": f"t1_{inputs.replace('+', '_')}", "tables": [1], "label": inputs, "variant": "full", "inputs": inputs, "window": 31, "budget": "full"}
+           for inputs in ("keypoints", "flow", "flow+keypoints")]
+    out += [{"name": "t2_static", "tables": [2], "label": "static background", "variant": "static"},
+            {"name": "t2_no_occlusion", "tables": [2], "label": "no occlusions", "variant": "no_occlusion"},
+            {"name": "t2_full", "tables": [2, 3], "label": "full", "variant": "full"}]
+    out += [{"name": f"t3_window{w}", "tables": [3], "label": f"{w} frames", "variant": "full", "window": w} for w in (8, 16, 56)]
+    for row in out[3:]:
+        row.update({"inputs": "flow+keypoints", "budget": "short", **({"window": 31} if "window" not in row else {})})
     return out
+
+
+def table_label(row: dict, table: int) -> str:
+    return "31 frames" if table == 3 and row["name"] == "t2_full" else row["label"]
 
 
 def markdown(result: dict) -> str:
     lines = [f"Measured {result['date']} by `{result['command']}`.", ""]
-    views = None
-    for table, title in ((1, "Table 1 — inputs"), (2, "Table 2 — training data"), (3, "Table 3 — clip length")):
-        entries = [r for r in result["rows"] if table in r["tables"]]
-        if table == 1:
-            entries.append(result["baseline"])
-        if not entries:
-            continue
-        views = views or list(entries[0].get("real", {}).get("per_view", {}))
-        head = "| row | training | held-out synthetic PA-MPJPE (mm) | real PA-MPJPE mean (mm) | " + " | ".join(views) + " | real MPJPE mean (mm) |"
-        lines += [f"### {title}", "", head, "|" + "---|" * (5 + len(views))]
+    views = next((list(r["real"]["per_view"]) for r in result["rows"] if "real" in r), [])
+    titles = {1: "Table 1 — inputs", 2: "Table 2 — training data", 3: "Table 3 — clip length"}
+    for table, title in titles.items():
+        entries = [r for r in result["rows"] if table in r["tables"]] + ([result["baseline"]] if table == 1 else [])
+        paired = table == 1 and "real" in result["baseline"]
+        head = ("| row | training | held-out synthetic PA-MPJPE (mm) | real PA-MPJPE mean (mm) | " + "".join(f"{v} | " for v in views)
+                + "real MPJPE mean (mm) |" + (" real minus MediaPipe-IK (mm, 95 % interval) |" if paired else ""))
+        lines += [f"### {title}", "", head, "|" + "---|" * (5 + len(views) + paired)]
         for r in entries:
+            label = table_label(r, table)
+            if "synthetic" not in r:
+                lines.append(f"| {label} | not trained yet |" + " |" * (3 + len(views) + paired))
+                continue
             real = r.get("real", {})
-            per = " | ".join(f"{real['per_view'][v]['pa_mpjpe_mm']:.1f}" for v in views) if real else " | ".join("-" for _ in views)
-            lines.append(f"| {r['label']} | {r['training']} | {r['synthetic']['pa_mpjpe_mm']:.1f} | "
-                         f"{real.get('mean_pa_mpjpe_mm', float('nan')):.1f} | {per} | {real.get('mean_mpjpe_mm', float('nan')):.1f} |")
+            per = "".join((f"{real['per_view'][v]['pa_mpjpe_mm']:.1f}" if real else "–") + " | " for v in views)
+            mean_pa, mean = (f"{real[k]:.1f}" if real else "–" for k in ("mean_pa_mpjpe_mm", "mean_mpjpe_mm"))
+            line = f"| {label} | {r['training']} | {r['synthetic']['pa_mpjpe_mm']:.1f} | {mean_pa} | {per}{mean} |"
+            if paired:
+                d = r.get("real_minus_mediapipe_ik")
+                line += f" {d['difference_mm']:+.1f} ({d['interval_95_mm'][0]:+.1f} to {d['interval_95_mm'][1]:+.1f}) |" if d else " – |"
+            lines.append(line)
         lines.append("")
     return "\n".join(lines)
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    add_common_arguments(parser, steps=1500, clips=2000)
-    parser.add_argument("--variant-clips", type=int, default=1000)
-    parser.add_argument("--tables", default="1,2,3", help="which tables to make")
+    parser.add_argument("--work", type=Path, required=True, help="folder for the datasets and the trained rows")
+    parser.add_argument("--rows", help="comma-separated rows to train in this run (default: all); see rows() for the names")
+    parser.add_argument("--steps", type=int, default=30000, help="Table 1's training steps per row (the recipe's full budget)")
+    parser.add_argument("--short-steps", type=int, default=8000, help="Tables 2 and 3's training steps per row")
+    parser.add_argument("--minutes-per-row", type=float, default=600.0, help="time cap per row (the step budget is meant to end a row)")
+    parser.add_argument("--real-videos", type=Path, default=SHARED_VIDEOS, help="real, unlabelled videos for the recipe's sim+real mixture")
+    parser.add_argument("--workers", type=int, default=2, help="processes for data generation")
+    parser.add_argument("--no-real", action="store_true", help="skip the real harness")
+    parser.add_argument("--markdown", type=Path, help="also write the tables here")
+    parser.add_argument("--scale", type=float, default=1.0, help="a fraction of the recipe's clips, held-out ones included (trials of the command)")
     args = parser.parse_args()
-    tables = {int(t) for t in args.tables.split(",")}
     work = args.work.resolve()
-    w = str(args.workers)
-    make_datasets(work, args.clips, args.heldout_clips, args.workers)
-    if 2 in tables:
-        vidmimic("estimator", "data", str(work / "data_static"), "--clips", str(args.variant_clips), "--seed", "0", "--static-background", "--workers", w)
-        vidmimic("estimator", "data", str(work / "data_no_occlusion"), "--clips", str(args.variant_clips), "--seed", "0", "--no-occluders",
-                 "--no-total-occlusion", "--workers", w)
-    chosen = [r for r in rows(work, args.variant_clips) if r["table"] in tables or (r["name"] == "t1_flow_keypoints" and 3 in tables)]
-    for row in chosen:
-        extra = ["--max-clips", str(row["max_clips"])] if row.get("max_clips") else []
-        train_row(work / "rows" / row["name"], row["data"], args.steps_per_row, args.minutes_per_row,
-                  "--inputs", row["inputs"], "--window", str(row["window"]), *extra, *technique_flags())
+    every = rows()
+    names = [r["name"] for r in every]
+    chosen = names if args.rows is None else [n.strip() for n in args.rows.split(",") if n.strip()]
+    unknown = sorted(set(chosen) - set(names))
+    if unknown:
+        parser.error(f"unknown rows {', '.join(unknown)}; rows are {', '.join(names)}")
+
+    vidmimic("estimator", "data", str(work / "data_heldout"), *scaled(HELDOUT, args.scale), "--workers", str(args.workers))
+    common = [*TRAIN, *technique_flags(list(TECHNIQUES_ON), args.real_videos)]
+    for row in (r for r in every if r["name"] in chosen):
+        for command in dataset_commands(work, row["variant"], args.workers, args.scale):
+            vidmimic(*command)
+        steps = args.steps if row["budget"] == "full" else args.short_steps
+        train_row(work / "rows" / row["name"], dataset_folders(work, row["variant"]), steps, args.minutes_per_row,
+                  "--inputs", row["inputs"], "--window", str(row["window"]), *common)
 
     from pose_estimation.estimate import mediapipe_ik
-    from pose_estimation.landmarks_ik import landmarks_to_smpl  # noqa: F401  (the baseline's import cost, paid before timing)
     from pose_estimation.lifter_evaluate import evaluate_synthetic_baseline
     from pose_estimation.real_harness import harness_views, score_estimator
 
     views = None if args.no_real else harness_views()
-    result: dict = {"date": time.strftime("%Y-%m-%d"), "command": "python benchmarks/lifter_tables.py " + " ".join(sys.argv[1:]), "rows": []}
-    for row in chosen:
-        entry = {"name": row["name"], "label": row["label"], "tables": [row["table"]] + ([3] if row["name"] == "t1_flow_keypoints" else []),
-                 **score_row(work / "rows" / row["name"], work / "data_heldout", views)}
-        result["rows"].append(entry)
-        print(json.dumps(entry), file=sys.stderr, flush=True)
     baseline = {"name": "mediapipe_ik", "label": "MediaPipe-IK baseline", "tables": [1], "training": "none (MediaPipe's own)",
                 "synthetic": evaluate_synthetic_baseline(work / "data_heldout")}
+    baseline_frames: list = []
     if views is not None:
-        baseline["real"] = score_estimator(views, mediapipe_ik)
+        baseline["real"] = score_estimator(views, mediapipe_ik, baseline_frames)
+    result: dict = {"date": time.strftime("%Y-%m-%d"), "command": "python benchmarks/lifter_tables.py " + " ".join(sys.argv[1:]), "rows": []}
+    for row in every:
+        entry = {k: row[k] for k in ("name", "label", "tables")}
+        run = work / "rows" / row["name"]
+        if (run / "lifter.pt").exists():
+            entry.update(score_row(run, work / "data_heldout", views, baseline_frames if views is not None else None))
+        result["rows"].append(entry)
+        print(json.dumps(entry), file=sys.stderr, flush=True)
     result["baseline"] = baseline
     print(json.dumps(result, indent=1))
     if args.markdown:
