@@ -5,9 +5,9 @@ PY := $(VENV)/bin/python
 
 .PHONY: demo test serve benchmarks clean
 
-$(VENV)/.installed: pyproject.toml
+$(VENV)/.installed: pyproject.toml constraints.txt
 	python3 -m venv $(VENV)
-	$(PY) -m pip install -q -e '.[test]'
+	$(PY) -m pip install -q -c constraints.txt -e '.[test]'
 	touch $@
 
 tests/gltf/node_modules/.installed: tests/gltf/package-lock.json
