@@ -99,6 +99,12 @@ def _evaluate(args: argparse.Namespace) -> int:
     _require_file(str(args.weights))
     if args.against:
         _require_file(str(args.against))
+    for folder in args.real_people or []:
+        if not (folder / "calibration" / "Calib.qca.txt").is_file() or not list((folder / "videos").glob("*.mp4")):
+            from characters.errors import input_error
+
+            raise input_error(folder, "not a calibrated recording (calibration/Calib.qca.txt and videos/*.mp4; "
+                                      "fetch one with python benchmarks/fetch_pose2sim_multi.py)")
     result: dict = {"weights": str(args.weights), **({"against": str(args.against)} if args.against else {})}
     if args.data:
         clip_errors: list = []
@@ -107,19 +113,38 @@ def _evaluate(args: argparse.Namespace) -> int:
             against_errors: list = []
             result["synthetic_against"] = evaluate_synthetic(load_lifter(args.against), args.data, args.max_clips, clip_errors=against_errors)
             result["synthetic_lifter_minus_against"] = paired_block_bootstrap(np.array([clip_errors]), np.array([against_errors]), block=1)
-    if args.real:
-        from pose_estimation.estimate import mediapipe_ik
-        from pose_estimation.real_harness import compare, harness_views
-
-        views = harness_views(args.real)
-        estimators = {"lifter": lifter_estimator(args.weights), "mediapipe_ik": mediapipe_ik}
-        pairs = [("lifter", "mediapipe_ik")]
-        if args.against:
-            estimators["against"] = lifter_estimator(args.against)
-            pairs.append(("lifter", "against"))
-        result["real"] = {**views.report, **compare(views, estimators, pairs)}
+    if args.real or args.real_people:
+        result.update(_evaluate_real(args))
     print(json.dumps(result, indent=1))
     return 0
+
+
+def _evaluate_real(args: argparse.Namespace) -> dict:
+    """``real``: the single-person harness as before; ``real_people``: every person of each
+    multi-person recording, and ``pooled`` over them and ``real``."""
+    from pose_estimation.estimate import mediapipe_ik
+    from pose_estimation.lifter_estimator import lifter_estimator
+    from pose_estimation.multi_person import person_harness_views
+    from pose_estimation.real_harness import compare_recordings, harness_views
+
+    from characters.errors import input_error
+
+    estimators = {"lifter": lifter_estimator(args.weights), "mediapipe_ik": mediapipe_ik}
+    pairs = [("lifter", "mediapipe_ik")]
+    if args.against:
+        estimators["against"] = lifter_estimator(args.against)
+        pairs.append(("lifter", "against"))
+    recordings = {"real": harness_views(args.real)} if args.real else {}
+    for folder in args.real_people or []:
+        people = person_harness_views(folder)
+        if not people:
+            raise input_error(folder, "no person is seen in every view")
+        recordings.update({f"{folder.name}_person{views.report['person']}": views for views in people})
+    scores = compare_recordings(recordings, estimators, pairs)
+    out = {"real": scores.pop("real")} if args.real else {}
+    if args.real_people:
+        out["real_people"] = scores
+    return out
 
 
 def add_parser(sub) -> None:
@@ -187,6 +212,9 @@ def add_parser(sub) -> None:
     p.add_argument("--data", type=Path, help="held-out synthetic dataset folder")
     p.add_argument("--max-clips", type=int)
     p.add_argument("--real", type=Path, nargs="?", const=HARNESS, help="the calibrated multi-view recording (default: the shared one)")
+    p.add_argument("--real-people", type=Path, action="append", metavar="DIR",
+                   help="a calibrated multi-view recording of several people (repeatable; python benchmarks/fetch_pose2sim_multi.py "
+                        "fetches one): every person seen in all views is scored, and pooled with --real")
     p.add_argument("--against", type=Path, metavar="WEIGHTS",
                    help="other lifter weights, scored on the same clips and frames, with the paired difference and its bootstrap 95 %% interval")
     p.set_defaults(func=_evaluate)

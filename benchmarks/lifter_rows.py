@@ -58,10 +58,12 @@ def train_row(run: Path, data: Path | list[Path], steps: int, minutes: float, *e
     vidmimic("estimator", "train", *folders, "-o", str(run), "--steps", str(steps), "--minutes", str(minutes), *extra, *resume)
 
 
-def score_row(run: Path, heldout: Path, views, baseline_frames: list | None = None) -> dict:
+def score_row(run: Path, heldout: Path, views, baseline_frames: list | None = None, people: dict | None = None) -> dict:
     """Training time, held-out synthetic scores and (with ``views``) real-harness scores of a row's
     weights; with ``baseline_frames`` (the baseline's per-frame errors from
-    :func:`pose_estimation.real_harness.score_estimator`) also the paired difference to it."""
+    :func:`pose_estimation.real_harness.score_estimator`) also the paired difference to it; with
+    ``people`` (name → the views of one person of a multi-person recording) also ``real_pooled``:
+    the mean over all views of ``views`` and ``people`` and the paired difference to MediaPipe-IK."""
     import numpy as np
 
     from pose_estimation.lifter_estimator import lifter_estimator
@@ -78,4 +80,10 @@ def score_row(run: Path, heldout: Path, views, baseline_frames: list | None = No
         entry["real"] = score_estimator(views, lifter_estimator(run / "lifter.pt"), frames)
         if baseline_frames is not None:
             entry["real_minus_mediapipe_ik"] = paired_block_bootstrap(np.stack(frames), np.stack(baseline_frames))
+        if people:
+            from pose_estimation.estimate import mediapipe_ik
+            from pose_estimation.real_harness import compare_recordings
+
+            estimators = {"lifter": lifter_estimator(run / "lifter.pt"), "mediapipe_ik": mediapipe_ik}
+            entry["real_pooled"] = compare_recordings({"single": views, **people}, estimators, [("lifter", "mediapipe_ik")])["pooled"]
     return entry

@@ -17,7 +17,9 @@ row is about:
   each; 31 is Table 2's full row.
 
 Rows are scored on the held-out synthetic clips and (unless ``--no-real``) on the real harness
-(``pose2sim_single``; PA-MPJPE per view and the mean). A row takes hours: ``--rows`` names the
+(``pose2sim_single``; PA-MPJPE per view and the mean); with ``--real-people DIR`` also on every
+person of a multi-person recording (``pose_estimation.multi_person``), pooled with the harness's
+views (the mean, and in Table 1 the paired difference to MediaPipe-IK). A row takes hours: ``--rows`` names the
 rows to train in this run (default all); rows trained before are scored, rows not yet trained are
 listed as such, and a row stopped midway resumes from its checkpoint. Datasets are made as the
 chosen rows need them. Prints one JSON object.
@@ -54,31 +56,55 @@ def table_label(row: dict, table: int) -> str:
     return "31 frames" if table == 3 and row["name"] == "t2_full" else row["label"]
 
 
+def interval(d: dict | None) -> str:
+    return f" {d['difference_mm']:+.1f} ({d['interval_95_mm'][0]:+.1f} to {d['interval_95_mm'][1]:+.1f}) |" if d else " – |"
+
+
 def markdown(result: dict) -> str:
     lines = [f"Measured {result['date']} by `{result['command']}`.", ""]
     views = next((list(r["real"]["per_view"]) for r in result["rows"] if "real" in r), [])
+    pooled_views = result["baseline"].get("real_pooled", {}).get("views")
     titles = {1: "Table 1 — inputs", 2: "Table 2 — training data", 3: "Table 3 — clip length"}
     for table, title in titles.items():
         entries = [r for r in result["rows"] if table in r["tables"]] + ([result["baseline"]] if table == 1 else [])
         paired = table == 1 and "real" in result["baseline"]
         head = ("| row | training | held-out synthetic PA-MPJPE (mm) | real PA-MPJPE mean (mm) | " + "".join(f"{v} | " for v in views)
                 + "real MPJPE mean (mm) |" + (" real minus MediaPipe-IK (mm, 95 % interval) |" if paired else ""))
-        lines += [f"### {title}", "", head, "|" + "---|" * (5 + len(views) + paired)]
+        extra = 0
+        if pooled_views:
+            head += f" real, {pooled_views} views of {result['recordings']} recordings: PA-MPJPE mean (mm) |"
+            extra = 1 + paired
+            head += " its minus MediaPipe-IK (mm, 95 % interval) |" if paired else ""
+        lines += [f"### {title}", "", head, "|" + "---|" * (5 + len(views) + paired + extra)]
         for r in entries:
             label = table_label(r, table)
             if "synthetic" not in r:
-                lines.append(f"| {label} | not trained yet |" + " |" * (3 + len(views) + paired))
+                lines.append(f"| {label} | not trained yet |" + " |" * (3 + len(views) + paired + extra))
                 continue
             real = r.get("real", {})
             per = "".join((f"{real['per_view'][v]['pa_mpjpe_mm']:.1f}" if real else "–") + " | " for v in views)
             mean_pa, mean = (f"{real[k]:.1f}" if real else "–" for k in ("mean_pa_mpjpe_mm", "mean_mpjpe_mm"))
             line = f"| {label} | {r['training']} | {r['synthetic']['pa_mpjpe_mm']:.1f} | {mean_pa} | {per}{mean} |"
             if paired:
-                d = r.get("real_minus_mediapipe_ik")
-                line += f" {d['difference_mm']:+.1f} ({d['interval_95_mm'][0]:+.1f} to {d['interval_95_mm'][1]:+.1f}) |" if d else " – |"
+                line += interval(r.get("real_minus_mediapipe_ik"))
+            if pooled_views:
+                pooled = r.get("real_pooled", {})
+                name = "mediapipe_ik" if r is result["baseline"] else "lifter"
+                line += f" {pooled[name + '_mean_pa_mpjpe_mm']:.1f} |" if pooled else " – |"
+                line += interval(pooled.get("lifter_minus_mediapipe_ik")) if paired else ""
             lines.append(line)
         lines.append("")
     return "\n".join(lines)
+
+
+def recordings_of_people(folders: list[Path]) -> dict:
+    """Name → harness views of every person of each multi-person recording in ``folders``."""
+    from pose_estimation.multi_person import person_harness_views
+
+    people = {}
+    for folder in folders:
+        people.update({f"{folder.name}_person{v.report['person']}": v for v in person_harness_views(folder)})
+    return people
 
 
 def main() -> int:
@@ -91,6 +117,9 @@ def main() -> int:
     parser.add_argument("--real-videos", type=Path, default=SHARED_VIDEOS, help="real, unlabelled videos for the recipe's sim+real mixture")
     parser.add_argument("--workers", type=int, default=2, help="processes for data generation")
     parser.add_argument("--no-real", action="store_true", help="skip the real harness")
+    parser.add_argument("--real-people", type=Path, action="append", metavar="DIR",
+                        help="also score on every person of this calibrated multi-person recording, pooled with the harness "
+                             "(repeatable; python benchmarks/fetch_pose2sim_multi.py fetches one)")
     parser.add_argument("--markdown", type=Path, help="also write the tables here")
     parser.add_argument("--scale", type=float, default=1.0, help="a fraction of the recipe's clips, held-out ones included (trials of the command)")
     args = parser.parse_args()
@@ -101,6 +130,9 @@ def main() -> int:
     unknown = sorted(set(chosen) - set(names))
     if unknown:
         parser.error(f"unknown rows {', '.join(unknown)}; rows are {', '.join(names)}")
+    for folder in args.real_people or []:
+        if not (folder / "calibration" / "Calib.qca.txt").is_file():
+            parser.error(f"{folder}: not a calibrated recording (fetch one with python benchmarks/fetch_pose2sim_multi.py)")
 
     vidmimic("estimator", "data", str(work / "data_heldout"), *scaled(HELDOUT, args.scale), "--workers", str(args.workers))
     common = [*TRAIN, *technique_flags(list(TECHNIQUES_ON), args.real_videos)]
@@ -113,20 +145,24 @@ def main() -> int:
 
     from pose_estimation.estimate import mediapipe_ik
     from pose_estimation.lifter_evaluate import evaluate_synthetic_baseline
-    from pose_estimation.real_harness import harness_views, score_estimator
+    from pose_estimation.real_harness import compare_recordings, harness_views, score_estimator
 
     views = None if args.no_real else harness_views()
+    people = {} if views is None else recordings_of_people(args.real_people or [])
     baseline = {"name": "mediapipe_ik", "label": "MediaPipe-IK baseline", "tables": [1], "training": "none (MediaPipe's own)",
                 "synthetic": evaluate_synthetic_baseline(work / "data_heldout")}
     baseline_frames: list = []
     if views is not None:
         baseline["real"] = score_estimator(views, mediapipe_ik, baseline_frames)
-    result: dict = {"date": time.strftime("%Y-%m-%d"), "command": "python benchmarks/lifter_tables.py " + " ".join(sys.argv[1:]), "rows": []}
+    if people:
+        baseline["real_pooled"] = compare_recordings({"single": views, **people}, {"mediapipe_ik": mediapipe_ik}, [])["pooled"]
+    result: dict = {"date": time.strftime("%Y-%m-%d"), "command": "python benchmarks/lifter_tables.py " + " ".join(sys.argv[1:]), "rows": [],
+                    "recordings": 1 + len(args.real_people or []), "people": {name: v.report for name, v in people.items()}}
     for row in every:
         entry = {k: row[k] for k in ("name", "label", "tables")}
         run = work / "rows" / row["name"]
         if (run / "lifter.pt").exists():
-            entry.update(score_row(run, work / "data_heldout", views, baseline_frames if views is not None else None))
+            entry.update(score_row(run, work / "data_heldout", views, baseline_frames if views is not None else None, people))
         result["rows"].append(entry)
         print(json.dumps(entry), file=sys.stderr, flush=True)
     result["baseline"] = baseline

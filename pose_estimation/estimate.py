@@ -55,8 +55,10 @@ class FrontEnd:
     stage_seconds: dict[str, float]  # wall-clock per stage of the pass
 
 
-def run_front_end(video: Path, person_box: np.ndarray | None = None, max_frames: int | None = None, progress: Progress | None = None) -> FrontEnd:
-    """One streaming pass: MediaPipe pose per frame, the person box, and crop flow."""
+def run_front_end(video: Path, person_box: np.ndarray | None = None, max_frames: int | None = None, progress: Progress | None = None,
+                  isolate: bool = False) -> FrontEnd:
+    """One streaming pass: MediaPipe pose per frame, the person box, and crop flow (``isolate``:
+    keep to the person of ``person_box`` among others close by; see ``MediaPipePose``)."""
     info = probe(video)
     total = min(info.frame_count or 1, max_frames or info.frame_count or 1)
     clock = {"decode": 0.0, "keypoints": 0.0, "flow": 0.0, "subject": 0.0}
@@ -65,7 +67,7 @@ def run_front_end(video: Path, person_box: np.ndarray | None = None, max_frames:
         chosen = choose_subject(video)
         clock["subject"] = time.perf_counter() - tick
         person_box = None if chosen is None else chosen[0]
-    pose = MediaPipePose(person_box)
+    pose = MediaPipePose(person_box, isolate=isolate)
     flow = CropFlow(FlowOptions())
     times, landmarks, world, flows, boxes, present = [], [], [], [], [], []
     smoothed: np.ndarray | None = None

@@ -6,6 +6,11 @@ MediaPipe follows the most prominent person from frame to frame. With ``person_b
 person instead, so another, larger person cannot take over; a frame where the crop finds no one
 (a fast move out of it) is looked at whole at once, and after a few such misses the whole frame
 is searched until the person is found and followed again.
+
+With ``isolate`` (several people close together, as in the multi-person harness), everything
+outside the followed person's last box, widened by ``ISOLATE_MARGIN``, is greyed before the
+crop, a pose whose box hardly overlaps the last one (someone else) counts as a miss, and the
+whole frame is never searched, so the follower cannot move to a neighbour.
 """
 
 from __future__ import annotations
@@ -20,6 +25,8 @@ from pose_estimation.keypoints import FROM_MEDIAPIPE33
 
 os.environ.setdefault("GLOG_minloglevel", "2")  # MediaPipe's C++ logging to stderr is noise here
 LOST_AFTER_MISSES = 3  # frames without a detection before the follow crop is dropped
+ISOLATE_MARGIN = 1.4  # the kept region's size over the last box's (per side), with ``isolate``
+SAME_PERSON_IOU = 0.2  # with ``isolate``, a pose overlapping the last box less is someone else
 
 
 @dataclass(frozen=True)
@@ -46,7 +53,7 @@ class PoseResult:
 class MediaPipePose:
     """Stateful per-video pose tracker; call it on consecutive BGR frames."""
 
-    def __init__(self, person_box: np.ndarray | None = None, min_confidence: float = 0.5):
+    def __init__(self, person_box: np.ndarray | None = None, min_confidence: float = 0.5, isolate: bool = False):
         import mediapipe as mp
 
         self._pose = mp.solutions.pose.Pose(
@@ -56,8 +63,11 @@ class MediaPipePose:
         self._follow = None if person_box is None else np.asarray(person_box, dtype=float)
         self._following = self._follow is not None
         self._misses = 0
+        self._isolate = isolate and self._following
 
     def __call__(self, frame: np.ndarray) -> PoseResult | None:
+        if self._isolate:
+            return self._isolated(frame)
         found = self._process(frame, self._follow)
         if found is None and self._follow is not None:
             found = self._process(frame, None)  # lost in the follow crop (a fast move): look at the whole frame now
@@ -69,6 +79,22 @@ class MediaPipePose:
         self._misses = 0
         if self._following:
             self._follow = found.box()
+        return found
+
+    def _isolated(self, frame: np.ndarray) -> PoseResult | None:
+        from pose_estimation.subject import iou
+
+        x0, y0, x1, y1 = self._follow
+        cx, cy, half_w, half_h = (x0 + x1) / 2, (y0 + y1) / 2, ISOLATE_MARGIN * (x1 - x0) / 2, ISOLATE_MARGIN * (y1 - y0) / 2
+        h, w = frame.shape[:2]
+        left, top = int(np.clip(cx - half_w, 0, w)), int(np.clip(cy - half_h, 0, h))
+        right, bottom = int(np.clip(cx + half_w, 0, w)), int(np.clip(cy + half_h, 0, h))
+        grey = np.full_like(frame, 128)
+        grey[top:bottom, left:right] = frame[top:bottom, left:right]
+        found = self._process(grey, self._follow)
+        if found is None or iou(found.box(), self._follow) < SAME_PERSON_IOU:
+            return None
+        self._follow = found.box()
         return found
 
     def _process(self, frame: np.ndarray, crop_box: np.ndarray | None) -> PoseResult | None:

@@ -51,13 +51,15 @@ def reprojection_errors(cameras, points: np.ndarray, pixels: np.ndarray, weights
     return errors
 
 
-def resolve_swaps(cameras, pixels: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
-    """Swap a view's left/right keypoints in a frame when that fits the other views better."""
+def resolve_swaps(cameras, pixels: np.ndarray, weights: np.ndarray, reference_weights: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, int]:
+    """Swap a view's left/right keypoints in a frame when that fits the other views better
+    (triangulated with ``reference_weights``, default ``weights``: 0 leaves a view's frame out)."""
+    reference_weights = weights if reference_weights is None else reference_weights
     pixels, weights = pixels.copy(), weights.copy()
     swaps = 0
     for c in range(len(cameras)):
         others = [k for k in range(len(cameras)) if k != c]
-        reference = triangulate([cameras[k] for k in others], pixels[others], weights[others])
+        reference = triangulate([cameras[k] for k in others], pixels[others], reference_weights[others])
         projected = cameras[c].project(np.nan_to_num(reference))
         keep = np.nanmean(np.linalg.norm(projected - pixels[c], axis=-1), axis=-1)
         flipped = np.nanmean(np.linalg.norm(projected - pixels[c][:, COCO17_MIRROR], axis=-1), axis=-1)
@@ -81,6 +83,7 @@ class HarnessViews:
     fronts: list
     truth: np.ndarray  # (T, 17, 3) m world, NaN where not triangulated
     report: dict  # frames, swaps, reprojection errors, detection time
+    valid: np.ndarray | None = None  # (C, T) bool: frames a view scores (None: every triangulated frame)
 
 
 def harness_views(data: Path = DATA, frames: int | None = None) -> HarnessViews:
@@ -111,11 +114,13 @@ def score_estimator(views: HarnessViews, estimator: Callable, frame_errors: list
     n = views.report["frames"]
     truth12 = views.truth[:, COCO12]
     per_view, per_joint = {}, []
-    for cam, front in zip(views.cameras, views.fronts):
+    for c, (cam, front) in enumerate(zip(views.cameras, views.fronts)):
         motion = estimator(front)
         joints = motion.joint_positions()[:n, SMPL12]
         in_camera = (truth12 @ cam.R.T + cam.t) @ CAMERA_TO_WORLD.T  # the estimate's frame
         ok = ~np.isnan(in_camera).any(axis=(1, 2))
+        if views.valid is not None:
+            ok &= views.valid[c]
         ok &= ~np.isnan(joints).any(axis=(1, 2))
         aligned_errors = 1000 * np.linalg.norm(procrustes_align(joints[ok], in_camera[ok]) - in_camera[ok], axis=-1)  # (frames, 12) mm
         per_view[cam.name] = {
@@ -137,13 +142,33 @@ def score_estimator(views: HarnessViews, estimator: Callable, frame_errors: list
     }
 
 
-def compare(views: HarnessViews, estimators: dict[str, Callable], pairs: list[tuple[str, str]]) -> dict:
+def compare(views: HarnessViews, estimators: dict[str, Callable], pairs: list[tuple[str, str]], frames: dict[str, list] | None = None) -> dict:
     """Score every estimator, and for each ``(a, b)`` of ``pairs`` their paired PA-MPJPE difference
-    (``<a>_minus_<b>``: the difference and its block-bootstrap 95 % interval)."""
-    frames: dict[str, list] = {name: [] for name in estimators}
-    result: dict = {name: score_estimator(views, estimator, frames[name]) for name, estimator in estimators.items()}
+    (``<a>_minus_<b>``: the difference and its block-bootstrap 95 % interval). ``frames``: if
+    given, gets each estimator's per-view ``(frames,)`` errors appended under its name."""
+    frames = {name: [] for name in estimators} if frames is None else frames
+    mine: dict[str, list] = {name: [] for name in estimators}
+    result: dict = {name: score_estimator(views, estimator, mine[name]) for name, estimator in estimators.items()}
     for a, b in pairs:
-        result[f"{a}_minus_{b}"] = paired_block_bootstrap(np.stack(frames[a]), np.stack(frames[b]))
+        result[f"{a}_minus_{b}"] = paired_block_bootstrap(np.stack(mine[a]), np.stack(mine[b]))
+    for name in estimators:
+        frames.setdefault(name, []).extend(mine[name])
+    return result
+
+
+def compare_recordings(recordings: dict[str, HarnessViews], estimators: dict[str, Callable], pairs: list[tuple[str, str]]) -> dict:
+    """:func:`compare` on every recording (a name → its views, e.g. one per person), and
+    ``pooled``: each estimator's mean PA-MPJPE over every recording's views and each pair's
+    paired difference over all of them (views of shorter recordings padded with unscored frames)."""
+    frames: dict[str, list] = {name: [] for name in estimators}
+    result: dict = {label: {**views.report, **compare(views, estimators, pairs, frames)} for label, views in recordings.items()}
+    length = max(len(f) for per_view in frames.values() for f in per_view)
+    padded = {name: np.stack([np.pad(f, (0, length - len(f)), constant_values=np.nan) for f in per_view]) for name, per_view in frames.items()}
+    pooled: dict = {"views": sum(len(v.cameras) for v in recordings.values())}
+    with np.errstate(invalid="ignore"):
+        pooled.update({f"{name}_mean_pa_mpjpe_mm": float(np.mean(np.nanmean(errors, axis=1))) for name, errors in padded.items()})
+    pooled.update({f"{a}_minus_{b}": paired_block_bootstrap(padded[a], padded[b]) for a, b in pairs})
+    result["pooled"] = pooled
     return result
 
 

@@ -41,3 +41,33 @@ def test_unknown_rows_are_refused(tmp_path):
     refused = tables(tmp_path / "tables", "--rows", "t1_keypoints,t9_nonsense")
     assert refused.returncode == 2 and "unknown rows t9_nonsense" in refused.stderr
     assert not (tmp_path / "tables").exists()
+
+
+def test_a_folder_that_is_not_a_recording_is_refused(tmp_path):
+    refused = tables(tmp_path / "tables", "--rows", "t1_keypoints", "--real-people", str(tmp_path / "nowhere"))
+    assert refused.returncode == 2 and "not a calibrated recording" in refused.stderr
+    assert not (tmp_path / "tables").exists()
+
+
+def test_pooled_real_columns_in_the_markdown():
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from lifter_tables import markdown, rows
+
+    views = {f"cam0{i}": {"pa_mpjpe_mm": 80.0 + i} for i in range(1, 5)}
+    real = {"per_view": views, "mean_pa_mpjpe_mm": 82.5, "mean_mpjpe_mm": 130.0}
+    paired = {"difference_mm": -3.08, "interval_95_mm": [-6.75, 1.51]}
+    trained = {"training": "1.0 min, 3 steps", "synthetic": {"pa_mpjpe_mm": 66.0}, "real": real, "real_minus_mediapipe_ik": paired,
+               "real_pooled": {"views": 12, "lifter_mean_pa_mpjpe_mm": 83.07, "mediapipe_ik_mean_pa_mpjpe_mm": 86.15, "lifter_minus_mediapipe_ik": paired}}
+    entries = [{k: r[k] for k in ("name", "label", "tables")} | (trained if r["name"] == "t1_flow_keypoints" else {}) for r in rows()]
+    baseline = {"name": "mediapipe_ik", "label": "MediaPipe-IK baseline", "tables": [1], "training": "none", "synthetic": {"pa_mpjpe_mm": 30.6},
+                "real": real, "real_pooled": {"views": 12, "mediapipe_ik_mean_pa_mpjpe_mm": 86.15}}
+    text = markdown({"date": "2026-11-28", "command": "c", "rows": entries, "baseline": baseline, "recordings": 2})
+    table1 = text.split("### Table 2")[0]
+    assert "real, 12 views of 2 recordings: PA-MPJPE mean (mm) | its minus MediaPipe-IK (mm, 95 % interval) |" in table1
+    assert "| 83.1 | -3.1 (-6.8 to +1.5) |" in table1 and "| MediaPipe-IK baseline | none | 30.6 |" in table1
+    assert table1.rstrip().endswith("| 86.2 | – |")
+    for line in text.splitlines():  # every row of a table has its header's number of cells
+        if line.startswith("| row "):
+            cells = line.count("|")
+        elif line.startswith("|"):
+            assert line.count("|") == cells, line
