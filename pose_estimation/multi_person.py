@@ -3,15 +3,20 @@
 Each person seen in every view becomes a :class:`~pose_estimation.real_harness.HarnessViews` of
 its own, scored exactly like the single-person recording:
 
-1. People are detected on a view's first frame (whole frame and two halves, as the subject
-   chooser does) and the front end follows each of them through the view (``person_box``).
+1. People are found on a view's first frame (MediaPipe finds one person per image: the people
+   found are greyed out and it looks again) and the front end follows each through the view
+   with ``isolate`` (it cannot move to a neighbour; see ``MediaPipePose``).
 2. Tracks are associated across views: each track of the first view is paired, in every other
    view, with the track whose two-view triangulation reprojects best (median px over frames and
-   joints); a person is kept when every pair fits within ``max_pair_px`` and no track is used twice.
-3. A person's follower may jump to someone else where people overlap. A view's frame counts as
-   that person's only when its keypoints agree with the triangulation of the other views
-   (median error within ``max_view_error`` of the person's box height); other frames are left
-   out of the triangulation and of that view's scores (:attr:`HarnessViews.valid`).
+   joints); a person is kept when every pair fits (within 5 % of the person's height) and no track
+   is used twice.
+3. Left/right swaps are fixed against the views that agree (``resolve_swaps``).
+4. A follower may still end on someone else where people overlap on a camera's line of sight.
+   Where two people's followers in a view coincide, the view's frame goes to the person whose
+   other views it fits clearly better, or to neither.
+5. Per frame, the largest set of views that one 3D pose explains is triangulated; a view's frame
+   is scored only where its keypoints' box overlaps the triangulated joints' projection
+   (:attr:`HarnessViews.valid`).
 
 The Pose2Sim package's Demo_MultiPerson (two people, the same 4 cameras as ``pose2sim_single``)
 is fetched by ``python benchmarks/fetch_pose2sim_multi.py``.
@@ -73,9 +78,11 @@ def pair_error(cameras: list[Camera], pixels: np.ndarray, weights: np.ndarray) -
     return float(np.nanmedian(errors)) if np.isfinite(errors).any() else float("inf")
 
 
-def associate(cameras: list[Camera], tracks: list[list[tuple[np.ndarray, np.ndarray]]], max_pair_px: float = 25.0) -> list[list[int]]:
-    """For each person kept, the index of its track in every view (see the module docstring)."""
-    people: list[list[int]] = []
+def associate(cameras: list[Camera], tracks: list[list[tuple[np.ndarray, np.ndarray]]], max_pair: float = 0.05) -> list[tuple[list[int], float]]:
+    """For each person kept, the index of its track in every view and the worst pair's error (px;
+    see the module docstring). A pair fits when its error is under ``max_pair`` × the person's
+    median keypoint height in the first view."""
+    people: list[tuple[list[int], float]] = []
     used = [set() for _ in cameras]
     candidates = []
     for p, (pix0, w0) in enumerate(tracks[0]):
@@ -87,11 +94,13 @@ def associate(cameras: list[Camera], tracks: list[list[tuple[np.ndarray, np.ndar
             best = int(np.argmin(errors))
             choice.append(best)
             worst = max(worst, errors[best])
-        if len(choice) == len(cameras) and worst <= max_pair_px:
+        with quiet_nan():
+            height = float(np.nanmedian(keypoint_heights(pix0[None], w0[None])))
+        if len(choice) == len(cameras) and worst <= max_pair * height:
             candidates.append((worst, choice))
-    for _, choice in sorted(candidates):
+    for worst, choice in sorted(candidates):
         if all(t not in used[c] for c, t in enumerate(choice)):
-            people.append(choice)
+            people.append((choice, worst))
             for c, t in enumerate(choice):
                 used[c].add(t)
     return people
@@ -202,7 +211,8 @@ def people_views(cameras: list[Camera], fronts_per_view: list[list[FrontEnd]], r
     """The harness views of every person associated across the views' followed tracks."""
     n = min(f.keypoints.num_frames for fronts in fronts_per_view for f in fronts)
     tracks = [[view_tracks(f, n) for f in fronts] for fronts in fronts_per_view]
-    choices = associate(cameras, tracks)
+    associated = associate(cameras, tracks)
+    choices = [choice for choice, _ in associated]
     pixels = [np.stack([tracks[c][t][0] for c, t in enumerate(choice)]) for choice in choices]
     weights = [np.stack([tracks[c][t][1] for c, t in enumerate(choice)]) for choice in choices]
     swaps = []
@@ -222,6 +232,7 @@ def people_views(cameras: list[Camera], fronts_per_view: list[list[FrontEnd]], r
             "person": person,
             "frames": n,
             "tracks_per_view": {cam.name: len(fronts) for cam, fronts in zip(cameras, fronts_per_view)},
+            "association_px_worst_pair": round(associated[person][1], 1),
             "frames_triangulated": int((~np.isnan(truth).any(axis=(1, 2))).sum()),
             "views_triangulating_mean": float(np.mean((used > 0).any(axis=2).sum(axis=0))),
             "frames_of_the_person": {cam.name: int(valid[c].sum()) for c, cam in enumerate(cameras)},

@@ -160,3 +160,19 @@ def test_two_followers_on_one_person_leave_that_view_to_the_one_it_fits():
     assert not kept_a[2, 10:].any() and kept_a[2, :10].all() and kept_b[2].all()
     assert not kept_a[1, 15:].any() and not kept_b[1, 15:].any() and kept_a[1, :15].all() and kept_b[1, :15].all()
     assert kept_a[[0, 3]].all() and kept_b[[0, 3]].all()
+
+
+def test_tracks_are_associated_across_views_by_geometry():
+    from pose_estimation.multi_person import associate
+
+    cameras, a, b = scene()
+    stray = a + np.array([0.0, 2.5, 0.0])
+    ones = np.ones((len(a), 17))
+    pa, pb, ps = project_all(cameras, a), project_all(cameras, b, seed=2), project_all(cameras, stray, seed=5)
+    tracks = [[(pa[0], ones), (pb[0], ones)], [(pb[1], ones), (ps[1], ones), (pa[1], ones)], [(pa[2], ones), (pb[2], ones)], [(pb[3], ones), (pa[3], ones)]]
+    people = sorted(associate(cameras, tracks))
+    assert [choice for choice, _ in people] == [[0, 2, 0, 1], [1, 0, 1, 0]]
+    assert all(worst < 5.0 for _, worst in people)
+    # A person the other views do not show is not kept.
+    alone = [[(ps[0], ones)]] + [[(pa[c], ones), (pb[c], ones)] for c in (1, 2, 3)]
+    assert associate(cameras, alone) == []
