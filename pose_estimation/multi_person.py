@@ -236,7 +236,7 @@ def people_views(cameras: list[Camera], fronts_per_view: list[list[FrontEnd]], r
             "frames_triangulated": int((~np.isnan(truth).any(axis=(1, 2))).sum()),
             "views_triangulating_mean": float(np.mean((used > 0).any(axis=2).sum(axis=0))),
             "frames_of_the_person": {cam.name: int(valid[c].sum()) for c, cam in enumerate(cameras)},
-            "views_left_to_another_person": int(((weights[person] > 0).any(axis=2) & ~(settled[person] > 0).any(axis=2)).sum()),
+            "view_frames_dropped_as_shared": int(((weights[person] > 0).any(axis=2) & ~(settled[person] > 0).any(axis=2)).sum()),
             "left_right_swaps_fixed": swaps[person],
             "reprojection_px_median": {cam.name: float(np.nanmedian(errors[c])) for c, cam in enumerate(cameras)},
             "detection_seconds": seconds,
