@@ -59,8 +59,15 @@ def train_row(run: Path, data: Path | list[Path], steps: int, minutes: float, *e
 
 
 def score_row(run: Path, heldout: Path, views, baseline_frames: list | None = None, people: dict | None = None) -> dict:
-    """Training time, held-out synthetic scores and (with ``views``) real-harness scores of a row's
-    weights; with ``baseline_frames`` (the baseline's per-frame errors from
+    """Training time and command of a row (from its ``train.json``) and :func:`score_weights` of its weights."""
+    summary = json.loads((run / "train.json").read_text())
+    return {"training": f"{summary['wall_clock_minutes']:.1f} min, {summary['steps']} steps", "command": summary.get("command", ""),
+            **score_weights(run / "lifter.pt", heldout, views, baseline_frames, people)}
+
+
+def score_weights(weights: Path, heldout: Path, views, baseline_frames: list | None = None, people: dict | None = None) -> dict:
+    """Held-out synthetic scores and (with ``views``) real-harness scores of lifter ``weights``;
+    with ``baseline_frames`` (the baseline's per-frame errors from
     :func:`pose_estimation.real_harness.score_estimator`) also the paired difference to it; with
     ``people`` (name → the views of one person of a multi-person recording) also ``real_pooled``:
     the mean over all views of ``views`` and ``people`` and the paired difference to MediaPipe-IK."""
@@ -72,18 +79,16 @@ def score_row(run: Path, heldout: Path, views, baseline_frames: list | None = No
     from pose_estimation.paired_bootstrap import paired_block_bootstrap
     from pose_estimation.real_harness import score_estimator
 
-    summary = json.loads((run / "train.json").read_text())
-    entry = {"training": f"{summary['wall_clock_minutes']:.1f} min, {summary['steps']} steps", "command": summary.get("command", ""),
-             "synthetic": evaluate_synthetic(load_lifter(run / "lifter.pt"), heldout)}
+    entry = {"synthetic": evaluate_synthetic(load_lifter(weights), heldout)}
     if views is not None:
         frames: list = []
-        entry["real"] = score_estimator(views, lifter_estimator(run / "lifter.pt"), frames)
+        entry["real"] = score_estimator(views, lifter_estimator(weights), frames)
         if baseline_frames is not None:
             entry["real_minus_mediapipe_ik"] = paired_block_bootstrap(np.stack(frames), np.stack(baseline_frames))
         if people:
             from pose_estimation.estimate import mediapipe_ik
             from pose_estimation.real_harness import compare_recordings
 
-            estimators = {"lifter": lifter_estimator(run / "lifter.pt"), "mediapipe_ik": mediapipe_ik}
+            estimators = {"lifter": lifter_estimator(weights), "mediapipe_ik": mediapipe_ik}
             entry["real_pooled"] = compare_recordings({"single": views, **people}, estimators, [("lifter", "mediapipe_ik")])["pooled"]
     return entry

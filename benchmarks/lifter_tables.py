@@ -22,21 +22,31 @@ person of a multi-person recording (``pose_estimation.multi_person``), pooled wi
 views (the mean, and in Table 1 the paired difference to MediaPipe-IK). A row takes hours: ``--rows`` names the
 rows to train in this run (default all); rows trained before are scored, rows not yet trained are
 listed as such, and a row stopped midway resumes from its checkpoint. Datasets are made as the
-chosen rows need them. Prints one JSON object.
+chosen rows need them.
+
+The rows' weights stay in ``--work``, which a new machine does not have: with ``--record FILE``
+(the committed record is ``docs/lifter_tables.json``) a row whose weights are not in ``--work`` is
+taken from the record as it was measured (marked † in the tables, with the date and command that
+measured it), and the record is rewritten with this run's rows. The shipped weights
+(``pose_estimation/weights/lifter.pt``, made by the recipe's command) are scored too, beside the
+flow + keypoints row, with their ratio to it. Prints one JSON object.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from pathlib import Path
 
 from lifter_recipe import HELDOUT, SHARED_VIDEOS, TECHNIQUES_ON, TRAIN, dataset_commands, dataset_folders, scaled
-from lifter_rows import score_row, technique_flags, train_row, vidmimic
+from lifter_rows import ROOT, score_row, score_weights, technique_flags, train_row, vidmimic
 
 SHORT_TABLES = (2, 3)
+SHIPPED = ROOT / "pose_estimation" / "weights" / "lifter.pt"
+RECORDED = "†"
 
 
 def rows() -> list[dict]:
@@ -62,6 +72,11 @@ def interval(d: dict | None) -> str:
 
 def markdown(result: dict) -> str:
     lines = [f"Measured {result['date']} by `{result['command']}`.", ""]
+    earlier = sorted({(r["measured"]["date"], r["measured"]["command"]) for r in result["rows"] if "recorded_from" in r})
+    if earlier:
+        lines += [f"{RECORDED} Taken from `{result['record']}`: the row's weights were not in this run's work folder. It was measured "
+                  + "; ".join(f"on {date} by `{command}`" for date, command in earlier) + ".", ""]
+    lines += shipped_lines(result)
     views = next((list(r["real"]["per_view"]) for r in result["rows"] if "real" in r), [])
     pooled_views = result["baseline"].get("real_pooled", {}).get("views")
     titles = {1: "Table 1 — inputs", 2: "Table 2 — training data", 3: "Table 3 — clip length"}
@@ -82,6 +97,7 @@ def markdown(result: dict) -> str:
                 lines.append(f"| {label} | not trained yet |" + " |" * (3 + len(views) + paired + extra))
                 continue
             real = r.get("real", {})
+            label += f" {RECORDED}" if "recorded_from" in r else ""
             per = "".join((f"{real['per_view'][v]['pa_mpjpe_mm']:.1f}" if real else "–") + " | " for v in views)
             mean_pa, mean = (f"{real[k]:.1f}" if real else "–" for k in ("mean_pa_mpjpe_mm", "mean_mpjpe_mm"))
             line = f"| {label} | {r['training']} | {r['synthetic']['pa_mpjpe_mm']:.1f} | {mean_pa} | {per}{mean} |"
@@ -95,6 +111,56 @@ def markdown(result: dict) -> str:
             lines.append(line)
         lines.append("")
     return "\n".join(lines)
+
+
+def shipped_lines(result: dict) -> list[str]:
+    """The shipped weights' scores beside the flow + keypoints row's, as markdown lines."""
+    shipped = result.get("shipped")
+    if not shipped:
+        return []
+    ratios = shipped.get("ratio_to_flow_keypoints_row", {})
+    figures = [f"held-out synthetic PA-MPJPE {shipped['synthetic']['pa_mpjpe_mm']:.1f} mm"]
+    if "real" in shipped:
+        figures.append(f"real PA-MPJPE mean {shipped['real']['mean_pa_mpjpe_mm']:.1f} mm")
+    if "real_pooled" in shipped:
+        figures.append(f"real, {shipped['real_pooled']['views']} views: {shipped['real_pooled']['lifter_mean_pa_mpjpe_mm']:.1f} mm")
+    text = "**Shipped weights** (`pose_estimation/weights/lifter.pt`), scored in this run: " + ", ".join(figures) + "."
+    if ratios:
+        text += " Ratio to the flow + keypoints row: " + ", ".join(f"{k.replace('_', ' ')} {v:.3f}" for k, v in ratios.items()) + "."
+    return [text, ""]
+
+
+def ratios_to_row(shipped: dict, row: dict) -> dict:
+    """Shipped weights' figures over a row's, for the figures both have (1.0: the row reproduced)."""
+    pairs = {"held_out": lambda e: e["synthetic"]["pa_mpjpe_mm"], "real": lambda e: e["real"]["mean_pa_mpjpe_mm"],
+             "real_pooled": lambda e: e["real_pooled"]["lifter_mean_pa_mpjpe_mm"]}
+    out = {}
+    for name, figure in pairs.items():
+        try:
+            out[name] = figure(shipped) / figure(row)
+        except KeyError:
+            continue
+    return out
+
+
+def read_record(path: Path | None) -> dict[str, dict]:
+    """Rows of an earlier run's JSON output by name (none when ``path`` is not given or does not exist yet)."""
+    if path is None or not path.exists():
+        return {}
+    try:
+        rows = {r["name"]: r for r in json.loads(path.read_text())["rows"] if "synthetic" in r}
+        undated = [name for name, r in rows.items() if not {"date", "command"} <= set(r["measured"])]
+    except (ValueError, KeyError, TypeError) as e:
+        raise SystemExit(f"error: {path}: not a record of lifter_tables.py ({type(e).__name__}: {e})")
+    if undated:
+        raise SystemExit(f"error: {path}: rows {', '.join(undated)} do not say when and by what command they were measured")
+    return rows
+
+
+def write_atomically(path: Path, text: str) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text)
+    os.replace(tmp, path)
 
 
 def recordings_of_people(folders: list[Path]) -> dict:
@@ -121,9 +187,12 @@ def main() -> int:
                         help="also score on every person of this calibrated multi-person recording, pooled with the harness "
                              "(repeatable; python benchmarks/fetch_pose2sim_multi.py fetches one)")
     parser.add_argument("--markdown", type=Path, help="also write the tables here")
+    parser.add_argument("--record", type=Path, help="JSON of rows measured before (docs/lifter_tables.json): rows whose weights are not in "
+                                                     "--work are taken from it; it is rewritten with this run's rows")
     parser.add_argument("--scale", type=float, default=1.0, help="a fraction of the recipe's clips, held-out ones included (trials of the command)")
     args = parser.parse_args()
     work = args.work.resolve()
+    recorded = read_record(args.record)
     every = rows()
     names = [r["name"] for r in every]
     chosen = names if args.rows is None else [n.strip() for n in args.rows.split(",") if n.strip()]
@@ -156,19 +225,31 @@ def main() -> int:
         baseline["real"] = score_estimator(views, mediapipe_ik, baseline_frames)
     if people:
         baseline["real_pooled"] = compare_recordings({"single": views, **people}, {"mediapipe_ik": mediapipe_ik}, [])["pooled"]
-    result: dict = {"date": time.strftime("%Y-%m-%d"), "command": "python benchmarks/lifter_tables.py " + " ".join(sys.argv[1:]), "rows": [],
+    command = "python benchmarks/lifter_tables.py " + " ".join(sys.argv[1:])
+    result: dict = {"date": time.strftime("%Y-%m-%d"), "command": command, "rows": [], "record": str(args.record) if args.record else None,
                     "recordings": 1 + len(args.real_people or []), "people": {name: v.report for name, v in people.items()}}
+    frames = baseline_frames if views is not None else None
     for row in every:
         entry = {k: row[k] for k in ("name", "label", "tables")}
         run = work / "rows" / row["name"]
         if (run / "lifter.pt").exists():
-            entry.update(score_row(run, work / "data_heldout", views, baseline_frames if views is not None else None, people))
+            entry.update(score_row(run, work / "data_heldout", views, frames, people), measured={"date": result["date"], "command": command})
+        elif row["name"] in recorded:
+            entry.update({k: v for k, v in recorded[row["name"]].items() if k not in entry}, recorded_from=str(args.record))
         result["rows"].append(entry)
         print(json.dumps(entry), file=sys.stderr, flush=True)
     result["baseline"] = baseline
+    if SHIPPED.exists():
+        result["shipped"] = score_weights(SHIPPED, work / "data_heldout", views, frames, people)
+        flow_keypoints = next(r for r in result["rows"] if r["name"] == "t1_flow_keypoints")
+        if "synthetic" in flow_keypoints:
+            result["shipped"]["ratio_to_flow_keypoints_row"] = ratios_to_row(result["shipped"], flow_keypoints)
     print(json.dumps(result, indent=1))
     if args.markdown:
-        args.markdown.write_text(markdown(result) + "\n")
+        write_atomically(args.markdown, markdown(result) + "\n")
+    if args.record:
+        kept = {"rows": [{k: v for k, v in r.items() if k != "recorded_from"} for r in result["rows"]]}
+        write_atomically(args.record, json.dumps({**result, **kept}, indent=1) + "\n")
     return 0
 
 

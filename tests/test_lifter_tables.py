@@ -5,6 +5,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -13,19 +15,39 @@ def tables(work: Path, *args: str) -> subprocess.CompletedProcess:
                           cwd=ROOT, capture_output=True, text=True, timeout=900)
 
 
+def recorded_row(name: str, held_out_mm: float) -> dict:
+    """A row as an earlier run of the command recorded it (held-out figure only, as with --no-real)."""
+    return {"name": name, "training": "9.0 min, 9 steps", "synthetic": {"pa_mpjpe_mm": held_out_mm},
+            "measured": {"date": "2026-11-28", "command": "python benchmarks/lifter_tables.py --rows " + name}}
+
+
 def test_rows_train_resume_and_are_reused(tmp_path):
-    work, md = tmp_path / "tables", tmp_path / "tables.md"
-    done = tables(work, "--rows", "t1_keypoints,t3_window8", "--steps", "3", "--short-steps", "4", "--markdown", str(md))
+    work, md, record = tmp_path / "tables", tmp_path / "tables.md", tmp_path / "record.json"
+    # A row measured before whose weights are not in the work folder comes from the record;
+    # a recorded row whose weights are there is measured again.
+    record.write_text(json.dumps({"rows": [recorded_row("t2_full", 71.5), recorded_row("t1_keypoints", 1.0)]}))
+    done = tables(work, "--rows", "t1_keypoints,t3_window8", "--steps", "3", "--short-steps", "4", "--markdown", str(md), "--record", str(record))
     assert done.returncode == 0, done.stderr[-3000:]
     result = json.loads(done.stdout)
     trained = {r["name"]: r for r in result["rows"] if "synthetic" in r}
-    assert sorted(trained) == ["t1_keypoints", "t3_window8"]
+    assert sorted(trained) == ["t1_keypoints", "t2_full", "t3_window8"]
     assert trained["t1_keypoints"]["training"].endswith(" 3 steps") and trained["t3_window8"]["training"].endswith(" 4 steps")
     assert "--inputs keypoints" in trained["t1_keypoints"]["command"] and "--window 8" in trained["t3_window8"]["command"]
-    assert all("--sim-real-mix" in r["command"] and "--weight-camera-frame-3d 10" in r["command"] for r in trained.values())
+    assert all("--sim-real-mix" in r["command"] and "--weight-camera-frame-3d 10" in r["command"] for n, r in trained.items() if n != "t2_full")
+    assert trained["t2_full"]["recorded_from"] == str(record) and trained["t2_full"]["synthetic"]["pa_mpjpe_mm"] == 71.5
+    assert trained["t1_keypoints"]["synthetic"]["pa_mpjpe_mm"] != 1.0 and trained["t1_keypoints"]["measured"]["date"] == result["date"]
     text = md.read_text()
-    assert text.count("not trained yet") == 8  # flow, flow+keypoints; static, no occlusions, full; 31 (= full), 16, 56
+    assert text.count("not trained yet") == 6  # flow, flow+keypoints; static, no occlusions; 16, 56
     assert "| keypoints | " in text and "| 8 frames | " in text and "| MediaPipe-IK baseline | " in text
+    assert "| full † | 9.0 min, 9 steps | 71.5 |" in text and "| 31 frames † | 9.0 min, 9 steps | 71.5 |" in text
+    assert "measured on 2026-11-28 by `python benchmarks/lifter_tables.py --rows t2_full`" in text
+    # The shipped weights are scored on the same held-out clips (no flow + keypoints row here to compare with).
+    assert result["shipped"]["synthetic"]["clips"] == trained["t1_keypoints"]["synthetic"]["clips"]
+    assert "**Shipped weights**" in text and "Ratio to the flow + keypoints row" not in text
+    rewritten = {r["name"]: r for r in json.loads(record.read_text())["rows"]}
+    assert rewritten["t1_keypoints"]["synthetic"] == trained["t1_keypoints"]["synthetic"]
+    assert rewritten["t2_full"]["measured"]["date"] == "2026-11-28" and "recorded_from" not in rewritten["t2_full"]
+    assert "synthetic" not in rewritten["t1_flow"]
 
     # A row stopped midway (a checkpoint, no weights) resumes; finished rows are not trained again.
     keypoints_summary = (work / "rows" / "t1_keypoints" / "train.json").read_text()
@@ -35,6 +57,29 @@ def test_rows_train_resume_and_are_reused(tmp_path):
     resumed = json.loads((work / "rows" / "t3_window8" / "train.json").read_text())
     assert resumed["command"].endswith("--resume") and resumed["steps"] == 6
     assert (work / "rows" / "t1_keypoints" / "train.json").read_text() == keypoints_summary
+
+
+def test_a_record_that_does_not_say_when_a_row_was_measured_is_refused(tmp_path):
+    record = tmp_path / "record.json"
+    record.write_text(json.dumps({"rows": [recorded_row("t2_full", 71.5) | {"measured": {"date": "2026-11-28"}}]}))
+    refused = tables(tmp_path / "tables", "--rows", "t1_keypoints", "--record", str(record))
+    assert refused.returncode == 1 and "rows t2_full do not say when and by what command" in refused.stderr
+    record.write_text("{not json")
+    refused = tables(tmp_path / "tables", "--rows", "t1_keypoints", "--record", str(record))
+    assert refused.returncode == 1 and "not a record of lifter_tables.py" in refused.stderr
+    assert not (tmp_path / "tables").exists()
+
+
+def test_shipped_weights_against_the_flow_keypoints_row():
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from lifter_tables import ratios_to_row, shipped_lines
+
+    row = {"synthetic": {"pa_mpjpe_mm": 66.0}, "real": {"mean_pa_mpjpe_mm": 86.0}}
+    shipped = {"synthetic": {"pa_mpjpe_mm": 69.3}, "real": {"mean_pa_mpjpe_mm": 86.0}}
+    shipped["ratio_to_flow_keypoints_row"] = ratios_to_row(shipped, row)
+    assert shipped["ratio_to_flow_keypoints_row"] == {"held_out": pytest.approx(1.05), "real": 1.0}
+    (line, _) = shipped_lines({"shipped": shipped})
+    assert "held-out synthetic PA-MPJPE 69.3 mm, real PA-MPJPE mean 86.0 mm" in line and "held out 1.050, real 1.000" in line
 
 
 def test_unknown_rows_are_refused(tmp_path):
