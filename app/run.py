@@ -43,6 +43,7 @@ class RunOptions:
     estimator: str = "mediapipe_ik"
     max_frames: int | None = None
     evaluation_episodes: int = 10
+    trial_episodes: int = 20  # with init_policy: episodes on which the fine-tune and the warm start are compared (5 picked wrongly too often)
     seed: int = 0
     replay_seconds: float | None = None  # default: 10 s for cyclic clips, else the clip's length
     init_policy: str | None = None  # warm-start training from this policy.zip (see ``vidmimic train --init``)
@@ -192,12 +193,12 @@ def run_pipeline(video: str | Path, out_dir: str | Path, options: RunOptions = R
                 shutil.copyfile(train_dir / "policy.zip", tmp)
             choice: dict = {"kept": "trained"}
         else:
-            choice = choose_policy(train_dir / "policy.zip", options.init_policy, policy, options.evaluation_episodes, evaluation_seconds(), options.seed)
+            choice = choose_policy(train_dir / "policy.zip", options.init_policy, policy, options.trial_episodes, evaluation_seconds(), options.seed)
             print(f"choose       kept the {choice['kept'].replace('_', '-')} policy "
                   f"(trial falls: fine-tuned {choice['fine_tuned']['falls']}, warm-start {choice['warm_start']['falls']} of {choice['episodes']})", flush=True)
         (out / "policy_choice.json").write_text(json.dumps(choice, indent=1))
 
-    stages.run("choose", _hash(train_dir / "policy.zip", init_key, options.evaluation_episodes, options.seed), [policy, out / "policy_choice.json"], choose)
+    stages.run("choose", _hash(train_dir / "policy.zip", init_key, options.trial_episodes, options.seed), [policy, out / "policy_choice.json"], choose)
 
     def run_replay() -> None:
         simulated, reference, outcome = replay(policy, seconds=options.replay_seconds, progress=ProgressBar("simulate"))

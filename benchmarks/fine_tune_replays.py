@@ -8,8 +8,8 @@ start. Prints JSON: per seed whether the replay fell and when, and how many of t
 the whole replay. ``--learning-rate`` replaces the policy's own step size for the fine-tuning.
 
 With ``--choose`` each run also does what ``vidmimic run --init-policy`` does after training
-(``control.policy_choice``: the fine-tune and POLICY tried for 5 ten-second episodes, the one that
-falls less kept) and scores both the fine-tune and the kept policy with the demo's evaluation
+(``control.policy_choice``: the fine-tune and POLICY tried for ``--trial-episodes`` ten-second
+episodes, the one that falls less kept) and scores both the fine-tune and the kept policy with the demo's evaluation
 (``vidmimic evaluate``, 5 ten-second episodes, seed 0) and a replay.
 """
 
@@ -33,6 +33,7 @@ def main() -> int:
     parser.add_argument("--timesteps", type=int, default=8192)
     parser.add_argument("--learning-rate", type=float)
     parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--trial-episodes", type=int, default=20, help="with --choose: episodes of the comparison (vidmimic run's default)")
     parser.add_argument("--choose", action="store_true", help="also keep the better of the fine-tune and POLICY, as vidmimic run does, and score both")
     args = parser.parse_args()
     if not args.policy.is_file():
@@ -62,10 +63,10 @@ def main() -> int:
                 _, _, outcome = replay(run / "policy.zip", seconds=args.seconds)
                 rows.append({"seed": seed, "seconds": round(outcome["seconds"], 2), "fell": bool(outcome["fell"])})
                 continue
-            choice = choose_policy(run / "policy.zip", args.policy, run / "kept.zip", episodes=5, seconds=args.seconds, seed=seed)
+            choice = choose_policy(run / "policy.zip", args.policy, run / "kept.zip", episodes=args.trial_episodes, seconds=args.seconds, seed=seed)
             rows.append({"seed": seed, "fine_tuned": scored(run / "policy.zip"), "kept": choice["kept"], "kept_policy": scored(run / "kept.zip"),
                          "trial_falls": {k: choice[k]["falls"] for k in ("fine_tuned", "warm_start")}})
-    result = {"policy": str(args.policy), "timesteps": args.timesteps, "learning_rate": args.learning_rate, "replays": rows, "of": len(rows)}
+    result = {"policy": str(args.policy), "timesteps": args.timesteps, "trial_episodes": args.trial_episodes if args.choose else None, "learning_rate": args.learning_rate, "replays": rows, "of": len(rows)}
     if args.choose:
         for name in ("fine_tuned", "kept_policy"):
             result[name] = {"walked_whole_replay": sum(not r[name]["replay_fell"] for r in rows),
