@@ -4,9 +4,8 @@
    tripod (``app.sample_video``; MediaPipe finds it in every frame).
 2. ``vidmimic run`` on it: keypoints, flow and the 3D estimate, retargeting onto the character,
    a short PPO training warm-started from ``policies/sample_walk/policy.zip`` (made by
-   ``vidmimic train`` on the very motion this video's estimate gives), the better of the
-   fine-tune and the warm start kept (``control.policy_choice``), replay, evaluation, exports
-   and ``report.html``.
+   ``vidmimic train`` on the very motion this video's estimate gives), replay, evaluation,
+   exports and ``report.html``.
 
 Everything lands in the output folder; ``summary.json`` holds the figures.
 """
@@ -44,7 +43,6 @@ def run_demo(out_dir: str | Path, train_minutes: float = DEMO_TRAIN_MINUTES, wor
         "train_minutes": train_minutes,
         "workers": workers,
         "evaluation": report["evaluation"],
-        "policy_choice": report["policy_choice"],
         "report": str(out / "report.html"),
         "replay": str(out / "replay.webm"),
         "replay_outcome": report["replay"],

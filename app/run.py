@@ -1,4 +1,4 @@
-"""``vidmimic run``: video -> estimate -> retarget -> train -> choose -> replay -> evaluate -> export -> report.
+"""``vidmimic run``: video -> estimate -> retarget -> train -> replay -> evaluate -> export -> report.
 
 Each stage writes into ``OUT/`` and records in ``OUT/stages.json`` a hash of its inputs
 (file contents and settings). Running again skips every stage whose inputs are unchanged
@@ -10,9 +10,6 @@ Layout of ``OUT/``::
     motion.txt      the reference on the character (DeepMimic format)
     cycle.json      with --loop: the frames of the estimate that motion.txt loops (null: whole clip)
     train/          the training run (policy.zip, checkpoint.zip, progress.csv, tb/ ...)
-    policy.zip      the job's policy: train/policy.zip, or with --init-policy the better of it and
-                    the warm-start policy on trial episodes (``control.policy_choice``)
-    policy_choice.json  which one was kept, and both policies' trial figures
     replay.webm     simulated character (orange) with the reference as a ghost
     replay.json     how the replay went: seconds simulated, whether the character fell, metres moved
     sim_motion.txt  the simulated motion
@@ -27,7 +24,6 @@ import csv
 import hashlib
 import html
 import json
-import shutil
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
@@ -43,7 +39,6 @@ class RunOptions:
     estimator: str = "mediapipe_ik"
     max_frames: int | None = None
     evaluation_episodes: int = 10
-    trial_episodes: int = 20  # with init_policy: episodes on which the fine-tune and the warm start are compared (5 picked wrongly too often)
     seed: int = 0
     replay_seconds: float | None = None  # default: 10 s for cyclic clips, else the clip's length
     init_policy: str | None = None  # warm-start training from this policy.zip (see ``vidmimic train --init``)
@@ -82,7 +77,7 @@ def _hash(*parts: object) -> str:
     return digest.hexdigest()
 
 
-STAGES = ("estimate", "retarget", "train", "choose", "replay", "evaluate", "export")
+STAGES = ("estimate", "retarget", "train", "replay", "evaluate", "export")
 StageHook = Callable[[str, int, int], None]  # (stage name, index, number of stages)
 
 
@@ -116,8 +111,6 @@ def run_pipeline(video: str | Path, out_dir: str | Path, options: RunOptions = R
     from characters.character import humanoid
     from control.evaluate import evaluate, replay
     from control.imitation_env import EnvConfig
-    from characters.errors import atomic_output
-    from control.policy_choice import choose_policy
     from control.render import RenderOptions, render_motions
     from control.train import TrainConfig, train
     from pose_estimation.estimate import estimate
@@ -181,24 +174,7 @@ def run_pipeline(video: str | Path, out_dir: str | Path, options: RunOptions = R
 
     init_key = None if options.init_policy is None else _hash(Path(options.init_policy))
     stages.run("train", _hash(out / "motion.txt", options.train_minutes, options.train_timesteps, options.seed, init_key), [train_dir / "policy.zip"], run_training)
-    policy = out / "policy.zip"
-
-    def evaluation_seconds() -> float:
-        reference = read_deepmimic(out / "motion.txt", character)
-        return 10.0 if reference.loop == "wrap" else min(10.0, reference.duration)
-
-    def choose() -> None:
-        if options.init_policy is None:
-            with atomic_output(policy) as tmp:
-                shutil.copyfile(train_dir / "policy.zip", tmp)
-            choice: dict = {"kept": "trained"}
-        else:
-            choice = choose_policy(train_dir / "policy.zip", options.init_policy, policy, options.trial_episodes, evaluation_seconds(), options.seed)
-            print(f"choose       kept the {choice['kept'].replace('_', '-')} policy "
-                  f"(trial falls: fine-tuned {choice['fine_tuned']['falls']}, warm-start {choice['warm_start']['falls']} of {choice['episodes']})", flush=True)
-        (out / "policy_choice.json").write_text(json.dumps(choice, indent=1))
-
-    stages.run("choose", _hash(train_dir / "policy.zip", init_key, options.trial_episodes, options.seed), [policy, out / "policy_choice.json"], choose)
+    policy = train_dir / "policy.zip"
 
     def run_replay() -> None:
         simulated, reference, outcome = replay(policy, seconds=options.replay_seconds, progress=ProgressBar("simulate"))
@@ -211,7 +187,9 @@ def run_pipeline(video: str | Path, out_dir: str | Path, options: RunOptions = R
     stages.run("replay", _hash(policy, options.replay_seconds), [out / "replay.webm", out / "sim_motion.txt", out / "replay.json"], run_replay)
 
     def run_evaluation() -> None:
-        result = evaluate(policy, episodes=options.evaluation_episodes, seconds=evaluation_seconds(), seed=options.seed)
+        reference = read_deepmimic(out / "motion.txt", character)
+        seconds = 10.0 if reference.loop == "wrap" else min(10.0, reference.duration)
+        result = evaluate(policy, episodes=options.evaluation_episodes, seconds=seconds, seed=options.seed)
         (out / "evaluation.json").write_text(json.dumps(result, indent=1))
 
     stages.run("evaluate", _hash(policy, options.evaluation_episodes), [out / "evaluation.json"], run_evaluation)
@@ -233,7 +211,6 @@ def run_pipeline(video: str | Path, out_dir: str | Path, options: RunOptions = R
         "options": asdict(options),
         "cycle": json.loads((out / "cycle.json").read_text()) if (out / "cycle.json").exists() else None,
         "evaluation": json.loads((out / "evaluation.json").read_text()),
-        "policy_choice": json.loads((out / "policy_choice.json").read_text()),
         "replay": json.loads((out / "replay.json").read_text()),
         "training_curve": _curve(train_dir / "progress.csv"),
         "files": sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file() and "tb" not in p.parts and "snapshots" not in p.parts),
@@ -287,8 +264,6 @@ def _replay_sentence(outcome: dict) -> str:
 
 
 def _report_html(report: dict) -> str:
-    from control.policy_choice import choice_sentence
-
     ev = report["evaluation"]
     rows = "".join(f"<tr><td>{html.escape(k)}</td><td>{html.escape(str(v))}</td></tr>" for k, v in ev.items())
     links = "".join(f'<li><a href="{html.escape(f)}">{html.escape(f)}</a></li>' for f in report["files"])
@@ -299,7 +274,6 @@ def _report_html(report: dict) -> str:
 <h2>Simulated character</h2><p>Orange: the physically simulated character; light blue: the reference.
 {_replay_sentence(report['replay'])}</p><video src="replay.webm" controls loop></video>
 <h2>Training</h2><p>Mean episode return per PPO iteration</p>{_svg_curve(report['training_curve'], 'episode_return')}
-<p>{html.escape(choice_sentence(report['policy_choice']))}</p>
 <h2>Evaluation</h2><table>{rows}</table>
 <h2>Downloads</h2><ul>{links}</ul></body></html>
 """

@@ -21,6 +21,5 @@ python3 - "$start" "$end" demo_out/summary.json <<'EOF'
 import json, sys
 start, end, summary = float(sys.argv[1]), float(sys.argv[2]), json.load(open(sys.argv[3]))
 print(json.dumps({"fresh_clone_to_done_s": round(end - start, 1), "demo_s": summary["wall_clock_s"],
-                  "evaluation": summary["evaluation"], "replay": summary["replay_outcome"], "warm_start": summary["warm_start"],
-                  "policy_choice": summary.get("policy_choice")}, indent=1))
+                  "evaluation": summary["evaluation"], "replay": summary["replay_outcome"], "warm_start": summary["warm_start"]}, indent=1))
 EOF

@@ -69,10 +69,6 @@ def test_demo_runs_the_video_pipeline_on_its_generated_sample(tmp_path, characte
     assert replayed["fell"] or replayed["seconds"] == pytest.approx(10.0, abs=0.05)
     if SAMPLE_POLICY.exists():  # training was warm-started from the shipped sample policy, made on this very motion
         assert json.loads((out / "train" / "config.json").read_text())["init"] == str(SAMPLE_POLICY)
-        choice = summary["policy_choice"]  # the fine-tune or the warm start, whichever fell less in its trials
-        assert choice["kept"] in ("fine_tuned", "warm_start") and choice["episodes"] == 20 and choice["seconds"] == 10.0
-        kept = out / "train" / "policy.zip" if choice["kept"] == "fine_tuned" else None
-        assert kept is None or (out / "policy.zip").read_bytes() == kept.read_bytes()
         assert_same_motion(out / "motion.txt", SAMPLE_POLICY.parent / "motion.txt")
 
 def test_the_shipped_sample_policy_walks_the_demo_cycle_without_falling(character):
