@@ -36,7 +36,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import time
 from pathlib import Path
@@ -148,19 +147,20 @@ def read_record(path: Path | None) -> dict[str, dict]:
     if path is None or not path.exists():
         return {}
     try:
-        rows = {r["name"]: r for r in json.loads(path.read_text())["rows"] if "synthetic" in r}
-        undated = [name for name, r in rows.items() if not {"date", "command"} <= set(r["measured"])]
+        measured = {r["name"]: r for r in json.loads(path.read_text())["rows"] if "synthetic" in r}
+        undated = [name for name, r in measured.items() if not {"date", "command"} <= set(r["measured"])]
     except (ValueError, KeyError, TypeError) as e:
         raise SystemExit(f"error: {path}: not a record of lifter_tables.py ({type(e).__name__}: {e})")
     if undated:
         raise SystemExit(f"error: {path}: rows {', '.join(undated)} do not say when and by what command they were measured")
-    return rows
+    return measured
 
 
 def write_atomically(path: Path, text: str) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
+    from characters.errors import atomic_output
+
+    with atomic_output(path) as tmp:
+        tmp.write_text(text)
 
 
 def recordings_of_people(folders: list[Path]) -> dict:
