@@ -79,8 +79,11 @@ def markdown(result: dict) -> str:
     views = next((list(r["real"]["per_view"]) for r in result["rows"] if "real" in r), [])
     pooled_views = result["baseline"].get("real_pooled", {}).get("views")
     titles = {1: "Table 1 — inputs", 2: "Table 2 — training data", 3: "Table 3 — clip length"}
+    windows = {r["name"]: r["window"] for r in rows()}
     for table, title in titles.items():
         entries = [r for r in result["rows"] if table in r["tables"]] + ([result["baseline"]] if table == 1 else [])
+        if table == 3:
+            entries.sort(key=lambda r: windows[r["name"]])
         paired = table == 1 and "real" in result["baseline"]
         head = ("| row | training | held-out synthetic PA-MPJPE (mm) | real PA-MPJPE mean (mm) | " + "".join(f"{v} | " for v in views)
                 + "real MPJPE mean (mm) |" + (" real minus MediaPipe-IK (mm, 95 % interval) |" if paired else ""))

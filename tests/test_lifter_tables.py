@@ -40,6 +40,8 @@ def test_rows_train_resume_and_are_reused(tmp_path):
     assert text.count("not trained yet") == 6  # flow, flow+keypoints; static, no occlusions; 16, 56
     assert "| keypoints | " in text and "| 8 frames | " in text and "| MediaPipe-IK baseline | " in text
     assert "| full † | 9.0 min, 9 steps | 71.5 |" in text and "| 31 frames † | 9.0 min, 9 steps | 71.5 |" in text
+    clip_lengths = text.split("Table 3")[1]
+    assert [clip_lengths.index(f"| {w} frames") for w in (8, 16, 31, 56)] == sorted(clip_lengths.index(f"| {w} frames") for w in (8, 16, 31, 56))
     assert "measured on 2026-11-28 by `python benchmarks/lifter_tables.py --rows t2_full`" in text
     # The shipped weights are scored on the same held-out clips (no flow + keypoints row here to compare with).
     assert result["shipped"]["synthetic"]["clips"] == trained["t1_keypoints"]["synthetic"]["clips"]
