@@ -11,6 +11,9 @@ row is about:
   budget, so the flow + keypoints row is a lifter made as shipped weights are made); beside them
   the MediaPipe-IK baseline, and each row's paired difference to it on the real harness with its
   95 % interval (``pose_estimation.paired_bootstrap``).
+* Table 1b — the same three inputs at ``--short-steps`` (Tables 2 and 3's budget); its flow +
+  keypoints row is Table 2's full row. A full-budget row takes about two hours here, so this is
+  where the three inputs first compare at one budget.
 * Table 2 — training data: static background / no occlusions / full (flow + keypoints), each on
   the recipe's datasets remade with the variant's flags, ``--short-steps`` each.
 * Table 3 — clip length: windows 8 / 16 / 31 / 56 (flow + keypoints, full data), ``--short-steps``
@@ -43,7 +46,7 @@ from pathlib import Path
 from lifter_recipe import HELDOUT, SHARED_VIDEOS, TECHNIQUES_ON, TRAIN, dataset_commands, dataset_folders, scaled
 from lifter_rows import ROOT, score_row, score_weights, technique_flags, train_row, vidmimic
 
-SHORT_TABLES = (2, 3)
+INPUTS_ORDER = ("keypoints", "flow", "flow+keypoints")
 SHIPPED = ROOT / "pose_estimation" / "weights" / "lifter.pt"
 RECORDED = "†"
 
@@ -54,15 +57,19 @@ def rows() -> list[dict]:
            for inputs in ("keypoints", "flow", "flow+keypoints")]
     out += [{"name": "t2_static", "tables": [2], "label": "static background", "variant": "static"},
             {"name": "t2_no_occlusion", "tables": [2], "label": "no occlusions", "variant": "no_occlusion"},
-            {"name": "t2_full", "tables": [2, 3], "label": "full", "variant": "full"}]
+            {"name": "t2_full", "tables": ["1b", 2, 3], "label": "full", "variant": "full"}]
     out += [{"name": f"t3_window{w}", "tables": [3], "label": f"{w} frames", "variant": "full", "window": w} for w in (8, 16, 56)]
     for row in out[3:]:
         row.update({"inputs": "flow+keypoints", "budget": "short", **({"window": 31} if "window" not in row else {})})
+    out += [{"name": f"t1b_{inputs}", "tables": ["1b"], "label": inputs, "variant": "full", "inputs": inputs, "window": 31, "budget": "short"}
+            for inputs in ("keypoints", "flow")]
     return out
 
 
-def table_label(row: dict, table: int) -> str:
-    return "31 frames" if table == 3 and row["name"] == "t2_full" else row["label"]
+def table_label(row: dict, table: int | str) -> str:
+    if row["name"] == "t2_full" and table in (3, "1b"):
+        return "31 frames" if table == 3 else "flow+keypoints"
+    return row["label"]
 
 
 def interval(d: dict | None) -> str:
@@ -78,13 +85,14 @@ def markdown(result: dict) -> str:
     lines += shipped_lines(result)
     views = next((list(r["real"]["per_view"]) for r in result["rows"] if "real" in r), [])
     pooled_views = result["baseline"].get("real_pooled", {}).get("views")
-    titles = {1: "Table 1 — inputs", 2: "Table 2 — training data", 3: "Table 3 — clip length"}
-    windows = {r["name"]: r["window"] for r in rows()}
+    titles = {1: "Table 1 — inputs", "1b": "Table 1b — inputs at Tables 2 and 3's budget", 2: "Table 2 — training data", 3: "Table 3 — clip length"}
+    by_name = {r["name"]: r for r in rows()}
+    order = {3: lambda r: by_name[r["name"]]["window"], "1b": lambda r: INPUTS_ORDER.index(by_name[r["name"]]["inputs"])}
     for table, title in titles.items():
-        entries = [r for r in result["rows"] if table in r["tables"]] + ([result["baseline"]] if table == 1 else [])
-        if table == 3:
-            entries.sort(key=lambda r: windows[r["name"]])
-        paired = table == 1 and "real" in result["baseline"]
+        inputs_table = table in (1, "1b")
+        entries = sorted((r for r in result["rows"] if table in r["tables"]), key=order.get(table, lambda r: 0))
+        entries += [result["baseline"]] if inputs_table else []
+        paired = inputs_table and "real" in result["baseline"]
         head = ("| row | training | held-out synthetic PA-MPJPE (mm) | real PA-MPJPE mean (mm) | " + "".join(f"{v} | " for v in views)
                 + "real MPJPE mean (mm) |" + (" real minus MediaPipe-IK (mm, 95 % interval) |" if paired else ""))
         extra = 0

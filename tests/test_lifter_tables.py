@@ -37,9 +37,13 @@ def test_rows_train_resume_and_are_reused(tmp_path):
     assert trained["t2_full"]["recorded_from"] == str(record) and trained["t2_full"]["synthetic"]["pa_mpjpe_mm"] == 71.5
     assert trained["t1_keypoints"]["synthetic"]["pa_mpjpe_mm"] != 1.0 and trained["t1_keypoints"]["measured"]["date"] == result["date"]
     text = md.read_text()
-    assert text.count("not trained yet") == 6  # flow, flow+keypoints; static, no occlusions; 16, 56
+    assert text.count("not trained yet") == 8  # flow, flow+keypoints; keypoints and flow at the short budget; static, no occlusions; 16, 56
     assert "| keypoints | " in text and "| 8 frames | " in text and "| MediaPipe-IK baseline | " in text
     assert "| full † | 9.0 min, 9 steps | 71.5 |" in text and "| 31 frames † | 9.0 min, 9 steps | 71.5 |" in text
+    short_inputs = text.split("### Table 1b")[1].split("### Table 2")[0]  # the inputs at the short budget: Table 2's full row is flow + keypoints
+    assert [short_inputs.index(f"| {label}") for label in ("keypoints |", "flow |", "flow+keypoints †", "MediaPipe-IK")] == sorted(
+        short_inputs.index(f"| {label}") for label in ("keypoints |", "flow |", "flow+keypoints †", "MediaPipe-IK"))
+    assert "| flow+keypoints † | 9.0 min, 9 steps | 71.5 |" in short_inputs
     clip_lengths = text.split("Table 3")[1]
     assert [clip_lengths.index(f"| {w} frames") for w in (8, 16, 31, 56)] == sorted(clip_lengths.index(f"| {w} frames") for w in (8, 16, 31, 56))
     assert "measured on 2026-11-28 by `python benchmarks/lifter_tables.py --rows t2_full`" in text
@@ -109,7 +113,7 @@ def test_pooled_real_columns_in_the_markdown():
     baseline = {"name": "mediapipe_ik", "label": "MediaPipe-IK baseline", "tables": [1], "training": "none", "synthetic": {"pa_mpjpe_mm": 30.6},
                 "real": real, "real_pooled": {"views": 12, "mediapipe_ik_mean_pa_mpjpe_mm": 86.15}}
     text = markdown({"date": "2026-11-28", "command": "c", "rows": entries, "baseline": baseline, "recordings": 2})
-    table1 = text.split("### Table 2")[0]
+    table1 = text.split("### Table 1b")[0]
     assert "real, 12 views of 2 recordings: PA-MPJPE mean (mm) | its minus MediaPipe-IK (mm, 95 % interval) |" in table1
     assert "| 83.1 | -3.1 (-6.8 to +1.5) |" in table1 and "| MediaPipe-IK baseline | none | 30.6 |" in table1
     assert table1.rstrip().endswith("| 86.2 | – |")
