@@ -54,7 +54,7 @@ RECORDED = "†"
 def rows() -> list[dict]:
     """Every row: name, tables it appears in, label, data variant, inputs, window, budget (full or short)."""
     out = [{"name": f"t1_{inputs.replace('+', '_')}", "tables": [1], "label": inputs, "variant": "full", "inputs": inputs, "window": 31, "budget": "full"}
-           for inputs in ("keypoints", "flow", "flow+keypoints")]
+           for inputs in INPUTS_ORDER]
     out += [{"name": "t2_static", "tables": [2], "label": "static background", "variant": "static"},
             {"name": "t2_no_occlusion", "tables": [2], "label": "no occlusions", "variant": "no_occlusion"},
             {"name": "t2_full", "tables": ["1b", 2, 3], "label": "full", "variant": "full"}]
@@ -62,7 +62,7 @@ def rows() -> list[dict]:
     for row in out[3:]:
         row.update({"inputs": "flow+keypoints", "budget": "short", **({"window": 31} if "window" not in row else {})})
     out += [{"name": f"t1b_{inputs}", "tables": ["1b"], "label": inputs, "variant": "full", "inputs": inputs, "window": 31, "budget": "short"}
-            for inputs in ("keypoints", "flow")]
+            for inputs in INPUTS_ORDER[:2]]
     return out
 
 
