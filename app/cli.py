@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from characters.errors import InputError
+from pose_estimation import DEFAULT_ESTIMATOR
 
 # Mirrors control.train.TrainConfig (kept here so `--help` does not import torch).
 TRAIN_DEFAULTS = {"timesteps": 10_000_000, "minutes": 240.0}
@@ -130,6 +131,14 @@ def _replay(args: argparse.Namespace) -> int:
     return 0
 
 
+def _require_estimator(name: str) -> None:
+    from characters.errors import input_error
+    from pose_estimation.estimate import ESTIMATORS
+
+    if name not in ESTIMATORS:
+        raise input_error(None, f"unknown estimator {name!r}; registered: {', '.join(ESTIMATORS)}")
+
+
 def _require_file(path: str) -> None:
     from pathlib import Path
 
@@ -160,6 +169,7 @@ def _run(args: argparse.Namespace) -> int:
     from app.run import RunOptions, run_pipeline, walk_cycle_options
     from characters.errors import input_error
 
+    _require_estimator(args.estimator)
     if args.walk and (args.loop or args.symmetric or args.swing_clearance or args.pin_stance or args.phase_policy):
         raise input_error(None, "--walk sets the loop options itself; give either --walk or --loop with its options")
     options = RunOptions(train_minutes=args.train_minutes, train_timesteps=args.train_timesteps, workers=args.workers, estimator=args.estimator, max_frames=args.max_frames, seed=args.seed, init_policy=args.init_policy, loop=args.loop, phase_policy=args.phase_policy,
@@ -188,7 +198,8 @@ def _serve(args: argparse.Namespace) -> int:
         _require_file(args.init_policy)
     settings = Settings.from_env(host=args.host, port=args.port, token=args.token, workers=args.workers, data_dir=args.data,
                                  database=args.database, max_upload_mb=args.max_upload_mb, train_minutes=args.train_minutes,
-                                 init_policy=args.init_policy)
+                                 init_policy=args.init_policy, estimator=args.estimator)
+    _require_estimator(settings.estimator)
     try:
         settings.check()
     except ValueError as exc:
@@ -296,7 +307,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("estimate", help="video -> 2D keypoints, optical flow, SMPL motion, overlay and side-view videos")
     p.add_argument("video", help="mp4, mov, avi or webm")
     p.add_argument("-o", "--output", required=True, help="output folder")
-    p.add_argument("--estimator", default="mediapipe_ik", help="3D estimator: mediapipe_ik (the baseline) or lifter (the motion-based network)")
+    p.add_argument("--estimator", default=DEFAULT_ESTIMATOR,
+                   help=f"3D estimator: fused (the lifter and MediaPipe-IK averaged), lifter (the motion-based network) or mediapipe_ik (the baseline); default {DEFAULT_ESTIMATOR}")
     p.add_argument("--person-box", metavar="X0,Y0,X1,Y1", help="follow this person (a box in the first frame, px) instead of the most prominent one")
     p.add_argument("--max-frames", type=int, help="only the first N frames")
     p.set_defaults(func=_estimate)
@@ -307,7 +319,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--train-minutes", type=float, default=30.0)
     p.add_argument("--train-timesteps", type=int, default=10_000_000)
     p.add_argument("--workers", type=int, default=1, help="MPI ranks for training")
-    p.add_argument("--estimator", default="mediapipe_ik")
+    p.add_argument("--estimator", default=DEFAULT_ESTIMATOR, help=f"as for estimate (default {DEFAULT_ESTIMATOR})")
     p.add_argument("--max-frames", type=int, help="only the first N frames of the video")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--init-policy", metavar="POLICY", help="warm-start training from this policy.zip")
@@ -335,6 +347,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-upload-mb", type=float)
     p.add_argument("--train-minutes", type=float, help="default training budget per job")
     p.add_argument("--init-policy", metavar="POLICY", help="warm-start every job's training from this policy.zip")
+    p.add_argument("--estimator", help=f"every job's 3D estimator, as for estimate (default {DEFAULT_ESTIMATOR} or VIDMIMIC_ESTIMATOR)")
     p.set_defaults(func=_serve)
 
     from app.estimator_cli import add_parser as add_estimator_parser

@@ -23,6 +23,7 @@ from app.sample_video import write_sample_video
 
 SAMPLE_POLICY = Path(__file__).resolve().parents[1] / "policies" / "sample_walk" / "policy.zip"
 DEMO_TRAIN_MINUTES = 2.0
+DEMO_ESTIMATOR = "mediapipe_ik"
 
 
 def run_demo(out_dir: str | Path, train_minutes: float = DEMO_TRAIN_MINUTES, workers: int | None = None) -> dict:
@@ -35,7 +36,9 @@ def run_demo(out_dir: str | Path, train_minutes: float = DEMO_TRAIN_MINUTES, wor
         write_sample_video(video, progress=ProgressBar("sample video"))
     workers = workers or min(2, os.cpu_count() or 1)
     init = str(SAMPLE_POLICY) if SAMPLE_POLICY.exists() else None
-    options = walk_cycle_options(RunOptions(train_minutes=train_minutes, workers=workers, init_policy=init, evaluation_episodes=5))
+    # The sample policy was trained on the cycle MediaPipe-IK's estimate gives (the default then):
+    # the demo keeps that estimator so its cycle stays the policy's (policies/sample_walk/README.md).
+    options = walk_cycle_options(RunOptions(train_minutes=train_minutes, workers=workers, init_policy=init, evaluation_episodes=5, estimator=DEMO_ESTIMATOR))
     report = run_pipeline(video, out, options)
     summary = {
         "video": str(video),

@@ -123,14 +123,16 @@ def _evaluate_real(args: argparse.Namespace) -> dict:
     """``real``: the single-person harness as before; ``real_people``: every person of each
     multi-person recording, and ``pooled`` over them and ``real``."""
     from pose_estimation.estimate import mediapipe_ik
+    from pose_estimation.fusion import fused_estimator
     from pose_estimation.lifter_estimator import lifter_estimator
     from pose_estimation.multi_person import person_harness_views
     from pose_estimation.real_harness import compare_recordings, harness_views
 
     from characters.errors import input_error
 
-    estimators = {"lifter": lifter_estimator(args.weights), "mediapipe_ik": mediapipe_ik}
-    pairs = [("lifter", "mediapipe_ik")]
+    lifter = lifter_estimator(args.weights)
+    estimators = {"lifter": lifter, "mediapipe_ik": mediapipe_ik, "fused": fused_estimator(lifter, mediapipe_ik)}
+    pairs = [("lifter", "mediapipe_ik"), ("fused", "mediapipe_ik"), ("fused", "lifter")]
     if args.against:
         estimators["against"] = lifter_estimator(args.against)
         pairs.append(("lifter", "against"))

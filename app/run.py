@@ -29,6 +29,7 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from app.progress import ProgressBar
+from pose_estimation import DEFAULT_ESTIMATOR
 
 
 @dataclass(frozen=True)
@@ -36,7 +37,7 @@ class RunOptions:
     train_minutes: float = 30.0
     train_timesteps: int = 10_000_000
     workers: int = 1
-    estimator: str = "mediapipe_ik"
+    estimator: str = DEFAULT_ESTIMATOR
     max_frames: int | None = None
     evaluation_episodes: int = 10
     seed: int = 0

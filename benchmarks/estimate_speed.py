@@ -1,6 +1,6 @@
 """Frames per second of ``vidmimic estimate`` on a 1080x1920 60 fps view, per stage and end to end.
 
-    python benchmarks/estimate_speed.py [VIDEO] [--estimator mediapipe_ik|lifter]
+    python benchmarks/estimate_speed.py [VIDEO] [--estimator fused|lifter|mediapipe_ik]
 
 Runs the real command once; prints its per-stage rates (decode, keypoints, flow, estimator,
 from the command's own summary) and the whole command's wall-clock rate, which also counts
@@ -24,7 +24,7 @@ def main() -> int:
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("video", type=Path, nargs="?", default=VIDEO)
-    parser.add_argument("--estimator", default="mediapipe_ik")
+    parser.add_argument("--estimator", default="fused", help="fused (the default of vidmimic estimate), lifter or mediapipe_ik")
     args = parser.parse_args()
     video = args.video
     with tempfile.TemporaryDirectory() as tmp:

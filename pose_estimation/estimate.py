@@ -8,8 +8,9 @@ Outputs in ``OUT/``:
     ``side_view.webm`` the estimated 3D skeleton seen from the side
 
 Estimators are registered by name in ``ESTIMATORS``: ``mediapipe_ik`` (MediaPipe world
-landmarks + inverse kinematics) is the baseline and the default; ``lifter`` is the
-motion-based network trained on synthetic people (``pose_estimation/lifter.py``).
+landmarks + inverse kinematics) is the baseline; ``lifter`` is the motion-based network trained
+on synthetic people (``pose_estimation/lifter.py``); ``fused``, the default, is the two averaged
+(``pose_estimation/fusion.py``).
 """
 
 from __future__ import annotations
@@ -24,7 +25,9 @@ import numpy as np
 
 from characters.errors import atomic_output, input_error
 from characters.video_out import open_writer
+from pose_estimation import DEFAULT_ESTIMATOR
 from pose_estimation.flow import CropFlow, FlowOptions
+from pose_estimation.fusion import fused_estimator
 from pose_estimation.keypoints import FROM_MEDIAPIPE33, Keypoints2D, write_keypoints
 from pose_estimation.landmarks_ik import CAMERA_TO_WORLD, landmarks_to_smpl
 from pose_estimation.mediapipe_pose import MediaPipePose
@@ -132,7 +135,7 @@ def mediapipe_ik(front: FrontEnd) -> SmplMotion:
 def _warm_up(estimator: str):
     """For the lifter, import torch and load the weights in a thread while the video is read (a
     second of start-up otherwise spent after it); returns the thread, or None."""
-    if estimator != "lifter":
+    if estimator not in ("lifter", "fused"):
         return None
     import threading
 
@@ -154,7 +157,12 @@ def lifter(front: FrontEnd) -> SmplMotion:
     return lifter_estimator()(front)
 
 
-ESTIMATORS: dict[str, Callable[[FrontEnd], SmplMotion]] = {"mediapipe_ik": mediapipe_ik, "lifter": lifter}
+def fused(front: FrontEnd) -> SmplMotion:
+    """The lifter and MediaPipe-IK averaged with equal weights (:func:`fusion.fuse_motions`)."""
+    return fused_estimator(lifter, mediapipe_ik)(front)
+
+
+ESTIMATORS: dict[str, Callable[[FrontEnd], SmplMotion]] = {"mediapipe_ik": mediapipe_ik, "lifter": lifter, "fused": fused}
 
 
 def project(points_world: np.ndarray, image_size: np.ndarray) -> np.ndarray:
@@ -209,7 +217,7 @@ def write_side_view(out: Path, joints: np.ndarray, fps: float, size: int = 360) 
 def estimate(
     video: str | Path,
     out_dir: str | Path,
-    estimator: str = "mediapipe_ik",
+    estimator: str = DEFAULT_ESTIMATOR,
     person_box: np.ndarray | None = None,
     max_frames: int | None = None,
     progress: ProgressFactory | None = None,

@@ -16,7 +16,13 @@ whole frame is never searched, so the follower cannot move to a neighbour.
 from __future__ import annotations
 
 import os
+import importlib
+import importlib.abc
+import importlib.util
+import sys
+import types
 from dataclasses import dataclass
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -27,6 +33,42 @@ os.environ.setdefault("GLOG_minloglevel", "2")  # MediaPipe's C++ logging to std
 LOST_AFTER_MISSES = 3  # frames without a detection before the follow crop is dropped
 ISOLATE_MARGIN = 1.4  # the kept region's size over the last box's (per side), with ``isolate``
 SAME_PERSON_IOU = 0.2  # with ``isolate``, a pose overlapping the last box less is someone else
+
+
+class _SolutionsWithoutDrawing(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    """Imports ``mediapipe.python.solutions`` as a bare package over its folder. Its own
+    ``__init__`` imports every solution and the drawing helpers, which import
+    ``matplotlib.pyplot``: 0.45 of the 0.62 s ``import mediapipe`` takes here, at every
+    ``vidmimic estimate``. Only the two subpackages ``mediapipe/__init__`` expects the solutions
+    to have imported (it deletes their names) are imported."""
+
+    NAME = "mediapipe.python.solutions"
+
+    def find_spec(self, name, path=None, target=None):
+        if name != self.NAME or not path:
+            return None
+        folder = Path(path[0]) / "solutions"
+        return importlib.util.spec_from_file_location(name, folder / "__init__.py", loader=self, submodule_search_locations=[str(folder)])
+
+    def create_module(self, spec):
+        return None
+
+    def exec_module(self, module) -> None:
+        importlib.import_module("mediapipe.modules")
+        importlib.import_module("mediapipe.util")
+
+
+def pose_solution() -> types.ModuleType:
+    """MediaPipe's ``mediapipe.python.solutions.pose`` module, without the drawing helpers'
+    imports (:class:`_SolutionsWithoutDrawing`); if MediaPipe was imported whole before, as is."""
+    if "mediapipe" not in sys.modules:
+        finder = _SolutionsWithoutDrawing()
+        sys.meta_path.insert(0, finder)
+        try:
+            importlib.import_module("mediapipe")
+        finally:
+            sys.meta_path.remove(finder)
+    return importlib.import_module("mediapipe.python.solutions.pose")
 
 
 @dataclass(frozen=True)
@@ -54,9 +96,7 @@ class MediaPipePose:
     """Stateful per-video pose tracker; call it on consecutive BGR frames."""
 
     def __init__(self, person_box: np.ndarray | None = None, min_confidence: float = 0.5, isolate: bool = False):
-        import mediapipe as mp
-
-        self._pose = mp.solutions.pose.Pose(
+        self._pose = pose_solution().Pose(
             static_image_mode=False, model_complexity=1, smooth_landmarks=True,
             min_detection_confidence=min_confidence, min_tracking_confidence=min_confidence,
         )

@@ -43,12 +43,11 @@ def first_frame_people(video: Path, rounds: int = 4) -> list[np.ndarray]:
 
     MediaPipe finds one person per image, so each round greys out the people found so far and
     looks again, until a round finds no one new."""
-    import mediapipe as mp
-
+    from pose_estimation.mediapipe_pose import pose_solution
     from pose_estimation.subject import detect_people, iou
 
     _, frame = next(video_frames(video, 1))
-    pose = mp.solutions.pose.Pose(static_image_mode=True, model_complexity=1)
+    pose = pose_solution().Pose(static_image_mode=True, model_complexity=1)
     found: list[np.ndarray] = []
     try:
         for _ in range(rounds):

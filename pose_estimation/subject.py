@@ -98,9 +98,9 @@ def link_tracks(detections: list[tuple[int, list[np.ndarray]]], min_iou: float =
 
 def choose_subject(video: str | Path, every_seconds: float = 1.0, max_samples: int = 60) -> tuple[np.ndarray, int, int] | None:
     """``(first box, its frame index, number of tracks)`` of the largest, most persistent person, or None."""
-    import mediapipe as mp
+    from pose_estimation.mediapipe_pose import pose_solution
 
-    pose = mp.solutions.pose.Pose(static_image_mode=True, model_complexity=1)
+    pose = pose_solution().Pose(static_image_mode=True, model_complexity=1)
     try:
         detections = [(index, detect_people(frame, pose)) for index, _, frame in sampled_frames(video, every_seconds, max_samples)]
     finally:

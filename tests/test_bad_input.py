@@ -176,3 +176,11 @@ def test_a_negative_root_deviation_limit_is_one_line(tmp_path):
     result = run_cli("train", str(WALK), "-o", str(tmp_path / "run"), "--max-root-deviation", "-1")
     assert result.returncode == 2 and len(result.stderr.strip().splitlines()) == 1 and "--max-root-deviation" in result.stderr, result.stderr
     assert not (tmp_path / "run").exists()
+
+
+@pytest.mark.parametrize("command", [["estimate", "VIDEO", "-o", "OUT"], ["run", "VIDEO", "-o", "OUT"], ["serve", "--data", "OUT"]])
+def test_an_unknown_estimator_is_one_line(command, tmp_path):
+    args = [str(WALK) if a == "VIDEO" else str(tmp_path / "out") if a == "OUT" else a for a in command]
+    result = run_cli(*args, "--estimator", "hmr")
+    assert result.returncode == 2 and "unknown estimator 'hmr'; registered: mediapipe_ik, lifter, fused" in result.stderr, result.stderr[-2000:]
+    assert "Traceback" not in result.stderr and not (tmp_path / "out").exists()

@@ -124,12 +124,14 @@ def test_kill_9_mid_job_then_resume(tmp_path, clip):
 
 def test_a_walk_job_imitates_the_gait_cycle_as_the_demo_does(tmp_path):
     """The upload form's "a walk" box: the job loops the video's gait cycle with the demo's edits,
-    so on the demo's sample video it makes exactly the motion the shipped sample policy was trained on."""
+    so on the demo's sample video, with the demo's estimator (the one the shipped sample policy's
+    cycle was estimated with), it makes exactly the motion that policy was trained on."""
+    from app.demo import DEMO_ESTIMATOR
     from app.demo import SAMPLE_POLICY
     from app.sample_video import write_sample_video
 
     video = write_sample_video(tmp_path / "sample_walk.webm")
-    server = Server(tmp_path / "data", "--init-policy", str(SAMPLE_POLICY))
+    server = Server(tmp_path / "data", "--init-policy", str(SAMPLE_POLICY), "--estimator", DEMO_ESTIMATOR)
     try:
         with video.open("rb") as f:
             created = requests.post(server.url + "/api/jobs", files={"file": ("sample_walk.webm", f)}, data={"walk_cycle": "true", "train_minutes": "0.15"})

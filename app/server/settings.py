@@ -7,6 +7,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from pose_estimation import DEFAULT_ESTIMATOR
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -25,6 +27,9 @@ class Settings:
     train_timesteps: int = 10_000_000
     init_policy: str | None = None
     """Warm-start every job's training from this policy.zip (e.g. policies/sample_walk/policy.zip for walks)."""
+    estimator: str = DEFAULT_ESTIMATOR
+    """The 3D estimator of every job (``vidmimic estimate --estimator``). policies/sample_walk was
+    trained on the cycle ``mediapipe_ik`` gives on the demo's video, as ``vidmimic demo`` runs it."""
 
     @property
     def db_path(self) -> Path:
@@ -51,6 +56,7 @@ class Settings:
             "token": os.environ.get("VIDMIMIC_TOKEN"),
             "train_timesteps": os.environ.get("VIDMIMIC_TRAIN_TIMESTEPS"),
             "init_policy": os.environ.get("VIDMIMIC_INIT_POLICY"),
+            "estimator": os.environ.get("VIDMIMIC_ESTIMATOR"),
         }
         kinds = {"data_dir": Path, "database": Path, "train_timesteps": int}
         values = {k: kinds.get(k, str)(v) for k, v in env.items() if v}
