@@ -14,9 +14,9 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from pose_estimation.lifter_config import NUM_BETAS  # noqa: F401 - the shape space's size, re-exported
 from retargeting.smpl import SMPL_JOINTS, SMPL_PARENTS, SMPL_REST_OFFSETS
 
-NUM_BETAS = 10
 BETA_STEP = 0.05  # relative change of a bone group's length per unit of its beta
 
 _GROUPS = {

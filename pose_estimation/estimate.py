@@ -133,8 +133,9 @@ def mediapipe_ik(front: FrontEnd) -> SmplMotion:
 
 
 def _warm_up(estimator: str):
-    """For the lifter, import torch and load the weights in a thread while the video is read (a
-    second of start-up otherwise spent after it); returns the thread, or None."""
+    """For the lifter, load its weights in a thread while the video is read (the NumPy copy,
+    ``lifter_numpy``; or, without one, torch and the torch weights, a second and a half of
+    start-up); returns the thread, or None."""
     if estimator not in ("lifter", "fused"):
         return None
     import threading

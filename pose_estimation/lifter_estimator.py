@@ -16,13 +16,13 @@ import functools
 from pathlib import Path
 
 import numpy as np
-import torch
 
 from characters import rotations as rot
 from characters.errors import input_error
 from pose_estimation.flow import square_box
 from pose_estimation.keypoints import COCO17_MIRROR
 from pose_estimation.landmarks_ik import CAMERA_TO_WORLD, fill_gaps
+from pose_estimation.lifter_numpy import NumpyLifter, numpy_weights_for
 from pose_estimation.mocap_library import FPS as TRAINING_FPS
 from pose_estimation.mocap_library import MIRROR as SMPL_MIRROR
 from retargeting.cleanup import gaussian_smooth, smooth_rotations
@@ -60,9 +60,14 @@ def predict(model, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     pad = max(0, window - frames)
     arrays = {k: np.concatenate([v, np.repeat(v[-1:], pad, axis=0)]) if pad else v for k, v in inputs.items() if k != "regions"}
     starts = window_starts(frames + pad, window)
-    batch = {k: torch.as_tensor(np.stack([v[s : s + window] for s in starts])) for k, v in arrays.items()}
-    with torch.no_grad():
-        out = {k: v.numpy() for k, v in model(batch).items() if k != "features"}
+    batch = {k: np.stack([v[s : s + window] for s in starts]) for k, v in arrays.items()}
+    if isinstance(model, NumpyLifter):
+        out = model(batch)
+    else:
+        import torch
+
+        with torch.no_grad():
+            out = {k: v.numpy() for k, v in model({k: torch.as_tensor(v) for k, v in batch.items()}).items() if k != "features"}
     centre = starts + (window - 1) / 2.0
     best = np.argmin(np.abs(np.arange(frames)[:, None] - centre[None]), axis=1)
     offset = np.arange(frames) - starts[best]
@@ -165,6 +170,13 @@ def lifter_to_smpl(model, keypoints: np.ndarray, confidence: np.ndarray, boxes: 
 
 @functools.lru_cache(maxsize=4)
 def cached_lifter(path: str):
+    """The lifter of weights ``path`` for inference: the NumPy copy beside them when it matches
+    them (no torch import: ``lifter_numpy``), else the torch network."""
+    numpy_lifter = numpy_weights_for(path)
+    if numpy_lifter is not None:
+        return numpy_lifter
+    import torch
+
     from pose_estimation.lifter_train import load_lifter
 
     torch.set_num_threads(min(2, torch.get_num_threads()))

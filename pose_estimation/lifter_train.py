@@ -91,9 +91,13 @@ def synthetic_losses(out: dict[str, torch.Tensor], skeleton: TorchSkeleton, batc
 
 
 def save_weights(path: Path, model: Lifter, extra: dict | None = None) -> None:
-    """``lifter.pt``: the state dict and the config (and ``extra`` metadata)."""
+    """``lifter.pt``: the state dict and the config (and ``extra`` metadata); and ``lifter.npz``
+    beside it, the copy ``vidmimic estimate`` runs without torch (``lifter_numpy``)."""
+    from pose_estimation.lifter_numpy import write_numpy_weights
+
     with atomic_output(path) as tmp:
         torch.save({"config": model.config.to_dict(), "state": model.state_dict(), "extra": extra or {}}, tmp)
+    write_numpy_weights(path)
 
 
 def load_datasets(folders: list[Path], max_clips: int | None = None) -> dict[str, np.ndarray]:
