@@ -4,6 +4,9 @@
 run options can name it without importing OpenCV or torch.
 """
 
+ESTIMATOR_NAMES = ("fused", "lifter", "mediapipe_ik")
+"""The registered estimators (``estimate.ESTIMATORS``; a test keeps the two the same)."""
+
 DEFAULT_ESTIMATOR = "fused"
 """The estimator of ``vidmimic estimate``, ``vidmimic run`` and the web app when none is named:
 the lifter and MediaPipe-IK averaged, ahead of both on every real recording scored (docs/estimator.md)."""

@@ -39,3 +39,10 @@ def test_the_estimator_fuses_what_its_two_estimators_give():
     a, b = random_motion(2), random_motion(3)
     fused = fused_estimator(lambda front: a, lambda front: b)(None)
     assert np.allclose(fused.joint_positions(), fuse_motions(a, b).joint_positions())
+
+
+def test_the_light_list_of_estimators_is_the_registry():
+    from pose_estimation import DEFAULT_ESTIMATOR, ESTIMATOR_NAMES
+    from pose_estimation.estimate import ESTIMATORS
+
+    assert set(ESTIMATOR_NAMES) == set(ESTIMATORS) and DEFAULT_ESTIMATOR in ESTIMATORS

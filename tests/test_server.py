@@ -11,6 +11,7 @@ import cv2
 import pytest
 import requests
 
+from pose_estimation import DEFAULT_ESTIMATOR
 from tests.conftest import ROOT, SHARED_DATA, assert_same_motion, require_shared, run_cli
 
 VIEW = SHARED_DATA / "multiview" / "pose2sim_single" / "videos" / "cam01.mp4"
@@ -72,7 +73,11 @@ def test_upload_follow_download_delete(tmp_path, clip):
         bad = requests.post(server.url + "/api/jobs", files={"file": ("movie.mp4", b"definitely not a video")})
         assert bad.status_code == 415 and "not a video" in bad.json()["error"]
         with clip.open("rb") as f:
-            created = requests.post(server.url + "/api/jobs", files={"file": ("walk.mp4", f)}, data={"train_minutes": "0.15"})
+            unknown = requests.post(server.url + "/api/jobs", files={"file": ("walk.mp4", f)}, data={"estimator": "hmr"})
+        assert unknown.status_code == 422 and "unknown estimator 'hmr'" in unknown.json()["error"]
+        assert requests.get(server.url + "/api/jobs").json() == []  # nothing stored
+        with clip.open("rb") as f:  # the form's choice of estimator, not the server's default
+            created = requests.post(server.url + "/api/jobs", files={"file": ("walk.mp4", f)}, data={"train_minutes": "0.15", "estimator": "mediapipe_ik"})
         assert created.status_code == 201, created.text
         job_id = created.json()["id"]
         events = requests.get(f"{server.url}/api/jobs/{job_id}/events", stream=True, timeout=300)
@@ -86,6 +91,7 @@ def test_upload_follow_download_delete(tmp_path, clip):
         job = requests.get(f"{server.url}/api/jobs/{job_id}").json()
         assert job["status"] == "done", job["error"]
         assert "export/sim.bvh" in job["files"] and job["report"]["evaluation"]["episodes"] > 0
+        assert job["estimator"] == "mediapipe_ik" and job["report"]["options"]["estimator"] == "mediapipe_ik"
         bvh = requests.get(f"{server.url}/files/{job_id}/export/sim.bvh")
         assert bvh.status_code == 200 and bvh.text.startswith("HIERARCHY")
         assert requests.get(f"{server.url}/files/{job_id}/../../jobs.sqlite").status_code == 404
@@ -118,6 +124,7 @@ def test_kill_9_mid_job_then_resume(tmp_path, clip):
         job = wait_for(f"{server.url}/api/jobs/{job_id}", ("done", "failed"))
         assert job["status"] == "done", job["error"]
         assert (data / "jobs" / job_id / "out" / "estimate" / "motion_smpl.npz").stat().st_mtime == estimate_stamp  # not redone
+        assert job["estimator"] == DEFAULT_ESTIMATOR and job["report"]["options"]["estimator"] == DEFAULT_ESTIMATOR  # no choice: the default
     finally:
         server.kill(signal.SIGTERM)
 
@@ -139,6 +146,7 @@ def test_a_walk_job_imitates_the_gait_cycle_as_the_demo_does(tmp_path):
         job = wait_for(f"{server.url}/api/jobs/{created.json()['id']}", ("done", "failed"), timeout=400)
         assert job["status"] == "done", job["error"]
         assert job["walk_cycle"] == 1 and "cycle.json" in job["files"]
+        assert job["estimator"] == DEMO_ESTIMATOR and job["report"]["options"]["estimator"] == DEMO_ESTIMATOR  # the server's setting
         out = tmp_path / "data" / "jobs" / job["id"] / "out"
         assert_same_motion(out / "motion.txt", SAMPLE_POLICY.parent / "motion.txt")
     finally:
@@ -157,8 +165,9 @@ def test_a_database_from_before_walk_jobs_keeps_its_jobs(tmp_path):
                    "replay_seconds REAL, error TEXT NOT NULL DEFAULT '', created REAL NOT NULL, updated REAL NOT NULL)")
         db.execute("INSERT INTO jobs (id, name, status, train_minutes, created, updated) VALUES ('old', 'a.mp4', 'done', 5, 1, 1)")
     store = JobStore(path)
-    assert store.get("old")["walk_cycle"] == 0 and store.get("old")["status"] == "done"
+    assert store.get("old")["walk_cycle"] == 0 and store.get("old")["status"] == "done" and store.get("old")["estimator"] is None
     assert store.get(store.create("b.mp4", 1.0, walk_cycle=True))["walk_cycle"] == 1
+    assert store.get(store.create("c.mp4", 1.0, estimator="lifter"))["estimator"] == "lifter"
 
 
 def test_token_required_off_loopback_and_enforced(tmp_path):
@@ -188,6 +197,7 @@ def test_real_browser_upload_follow_and_3d_viewer(tmp_path, clip):
         assert result.returncode == 0, result.stderr[-2000:]
         report = json.loads(result.stdout.strip().splitlines()[-1])
         assert report["status"] == "done" and report["viewer_frames"] > 20 and report["duration"] > 0
+        assert report["estimator"] == "lifter"  # chosen in the upload form, shown on the job page
         assert any(d.endswith("sim.bvh") for d in report["downloads"]) and any(d.endswith("sim.glb") for d in report["downloads"])
         assert report["metrics_rows"] >= 8 and report["replay_src"].endswith("replay.webm") and report["videos_playable"]
         assert report["errors"] == []

@@ -14,6 +14,7 @@ from app.server.settings import Settings
 from app.server.store import JobStore
 from app.server.uploads import UploadRejected, save_upload
 from app.server.worker import job_files, safe_path
+from pose_estimation import ESTIMATOR_NAMES
 
 PAGES = Path(__file__).with_name("pages")
 THREE = Path(__file__).with_name("web") / "node_modules" / "three"  # installed from npm by `make`
@@ -50,11 +51,15 @@ def create_app(settings: Settings) -> FastAPI:
         return (PAGES / "job.html").read_text()
 
     @app.post("/api/jobs", status_code=201, dependencies=[Depends(authorised)])
-    def create_job(file: UploadFile = File(...), train_minutes: float | None = Form(None), walk_cycle: bool = Form(False)) -> dict:
+    def create_job(file: UploadFile = File(...), train_minutes: float | None = Form(None), walk_cycle: bool = Form(False),
+                   estimator: str | None = Form(None)) -> dict:
         minutes = settings.train_minutes if train_minutes is None else train_minutes
         if not 0 < minutes <= 24 * 60:
             raise HTTPException(422, "train_minutes must be in (0, 1440]")
-        job_id = store.create(Path(file.filename or "video").name, minutes, walk_cycle)
+        estimator = estimator or settings.estimator  # the form's "server default" sends an empty value
+        if estimator not in ESTIMATOR_NAMES:
+            raise HTTPException(422, f"unknown estimator {estimator!r}; registered: {', '.join(ESTIMATOR_NAMES)}")
+        job_id = store.create(Path(file.filename or "video").name, minutes, walk_cycle, estimator)
         try:
             save_upload(file.file, settings.jobs_dir / job_id, file.filename or "video.mp4", int(settings.max_upload_mb * (1 << 20)))
         except UploadRejected as exc:

@@ -19,6 +19,7 @@ CREATE TABLE IF NOT EXISTS jobs (
     train_minutes REAL NOT NULL,
     replay_seconds REAL,
     walk_cycle INTEGER NOT NULL DEFAULT 0,  -- 1: imitate the video's best gait cycle in a loop, as the demo does
+    estimator TEXT,                -- the job's 3D estimator (NULL in jobs made before the column: the server's)
     error TEXT NOT NULL DEFAULT '',
     created REAL NOT NULL,
     updated REAL NOT NULL
@@ -34,20 +35,23 @@ class JobStore:
             db.execute("PRAGMA journal_mode=WAL")
             db.execute(SCHEMA)
             columns = {row["name"] for row in db.execute("PRAGMA table_info(jobs)")}
-            if "walk_cycle" not in columns:  # a database made before the column existed keeps its jobs
+            # a database made before a column existed keeps its jobs
+            if "walk_cycle" not in columns:
                 db.execute("ALTER TABLE jobs ADD COLUMN walk_cycle INTEGER NOT NULL DEFAULT 0")
+            if "estimator" not in columns:
+                db.execute("ALTER TABLE jobs ADD COLUMN estimator TEXT")
 
     def _connect(self) -> sqlite3.Connection:
         db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
         db.row_factory = sqlite3.Row
         return db
 
-    def create(self, name: str, train_minutes: float, walk_cycle: bool = False) -> str:
+    def create(self, name: str, train_minutes: float, walk_cycle: bool = False, estimator: str | None = None) -> str:
         job_id = uuid.uuid4().hex[:12]
         now = time.time()
         with closing(self._connect()) as db:
-            db.execute("INSERT INTO jobs (id, name, status, train_minutes, walk_cycle, created, updated) VALUES (?, ?, 'queued', ?, ?, ?, ?)",
-                       (job_id, name, train_minutes, int(walk_cycle), now, now))
+            db.execute("INSERT INTO jobs (id, name, status, train_minutes, walk_cycle, estimator, created, updated) VALUES (?, ?, 'queued', ?, ?, ?, ?, ?)",
+                       (job_id, name, train_minutes, int(walk_cycle), estimator, now, now))
         return job_id
 
     def get(self, job_id: str) -> dict | None:

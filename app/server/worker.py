@@ -24,7 +24,7 @@ def work_forever(settings: Settings, poll_seconds: float = 0.5) -> None:
         job_dir = settings.jobs_dir / job["id"]
         video = next(job_dir.glob("upload.*"))
         options = RunOptions(train_minutes=job["train_minutes"], train_timesteps=settings.train_timesteps, replay_seconds=job["replay_seconds"], init_policy=settings.init_policy,
-                             estimator=settings.estimator)
+                             estimator=job["estimator"] or settings.estimator)
         if job["walk_cycle"]:
             options = walk_cycle_options(options)
 

@@ -18,9 +18,11 @@ const { chromium } = require(path.join(__dirname, '..', '..', 'app', 'server', '
     await page.goto(url);
     await page.setInputFiles('#file', video);
     await page.fill('#minutes', '1');
+    await page.selectOption('#estimator', 'lifter');
     await Promise.all([page.waitForURL(/\/jobs\//, { timeout: 60000 }), page.click('#send')]);
     await page.waitForFunction(() => ['done', 'failed'].includes(document.getElementById('status').textContent), null, { timeout: 300000 });
     result.status = await page.textContent('#status');
+    result.estimator = await page.textContent('#estimator');
     await page.waitForFunction(() => window.viewerState && window.viewerState.frames > 20, null, { timeout: 60000 });
     result.viewer_frames = await page.evaluate(() => window.viewerState.frames);
     result.duration = await page.evaluate(() => window.viewerState.duration);
