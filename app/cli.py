@@ -133,10 +133,10 @@ def _replay(args: argparse.Namespace) -> int:
 
 def _require_estimator(name: str) -> None:
     from characters.errors import input_error
-    from pose_estimation.estimate import ESTIMATORS
+    from pose_estimation import ESTIMATOR_NAMES
 
-    if name not in ESTIMATORS:
-        raise input_error(None, f"unknown estimator {name!r}; registered: {', '.join(ESTIMATORS)}")
+    if name not in ESTIMATOR_NAMES:
+        raise input_error(None, f"unknown estimator {name!r}; registered: {', '.join(ESTIMATOR_NAMES)}")
 
 
 def _require_file(path: str) -> None:

@@ -4,8 +4,8 @@
 run options can name it without importing OpenCV or torch.
 """
 
-ESTIMATOR_NAMES = ("fused", "lifter", "mediapipe_ik")
-"""The registered estimators (``estimate.ESTIMATORS``; a test keeps the two the same)."""
+ESTIMATOR_NAMES = ("mediapipe_ik", "lifter", "fused")
+"""The registered estimators, in ``estimate.ESTIMATORS``'s order (a test keeps the two the same)."""
 
 DEFAULT_ESTIMATOR = "fused"
 """The estimator of ``vidmimic estimate``, ``vidmimic run`` and the web app when none is named:

@@ -45,4 +45,4 @@ def test_the_light_list_of_estimators_is_the_registry():
     from pose_estimation import DEFAULT_ESTIMATOR, ESTIMATOR_NAMES
     from pose_estimation.estimate import ESTIMATORS
 
-    assert set(ESTIMATOR_NAMES) == set(ESTIMATORS) and DEFAULT_ESTIMATOR in ESTIMATORS
+    assert ESTIMATOR_NAMES == tuple(ESTIMATORS) and DEFAULT_ESTIMATOR in ESTIMATORS
