@@ -347,7 +347,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-upload-mb", type=float)
     p.add_argument("--train-minutes", type=float, help="default training budget per job")
     p.add_argument("--init-policy", metavar="POLICY", help="warm-start every job's training from this policy.zip")
-    p.add_argument("--estimator", help=f"every job's 3D estimator, as for estimate (default {DEFAULT_ESTIMATOR} or VIDMIMIC_ESTIMATOR)")
+    p.add_argument("--estimator", help=f"the 3D estimator of jobs whose upload names none, as for estimate (default {DEFAULT_ESTIMATOR} or VIDMIMIC_ESTIMATOR)")
     p.set_defaults(func=_serve)
 
     from app.estimator_cli import add_parser as add_estimator_parser

@@ -15,10 +15,10 @@ whole frame is never searched, so the follower cannot move to a neighbour.
 
 from __future__ import annotations
 
-import os
 import importlib
 import importlib.abc
 import importlib.util
+import os
 import sys
 import types
 from dataclasses import dataclass

@@ -28,8 +28,9 @@ class Settings:
     init_policy: str | None = None
     """Warm-start every job's training from this policy.zip (e.g. policies/sample_walk/policy.zip for walks)."""
     estimator: str = DEFAULT_ESTIMATOR
-    """The 3D estimator of every job (``vidmimic estimate --estimator``). policies/sample_walk was
-    trained on the cycle ``mediapipe_ik`` gives on the demo's video, as ``vidmimic demo`` runs it."""
+    """The 3D estimator of jobs whose upload names none (``vidmimic estimate --estimator``).
+    policies/sample_walk was trained on the cycle ``mediapipe_ik`` gives on the demo's video, as
+    ``vidmimic demo`` runs it."""
 
     @property
     def db_path(self) -> Path:
