@@ -160,7 +160,7 @@ def _estimate(args: argparse.Namespace) -> int:
             assert len(box) == 4 and box[2] > box[0] and box[3] > box[1]
         except (ValueError, AssertionError):
             raise input_error(None, "--person-box must be x0,y0,x1,y1 in pixels of the first frame, with x1 > x0 and y1 > y0") from None
-    summary = estimate(args.video, args.output, args.estimator, box, args.max_frames, progress=ProgressBar)
+    summary = estimate(args.video, args.output, args.estimator, box, args.max_frames, progress=ProgressBar, upright=not args.camera_frame)
     print(json.dumps(summary, indent=1))
     return 0
 
@@ -311,6 +311,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help=f"3D estimator: fused (the lifter and MediaPipe-IK averaged), lifter (the motion-based network) or mediapipe_ik (the baseline); default {DEFAULT_ESTIMATOR}")
     p.add_argument("--person-box", metavar="X0,Y0,X1,Y1", help="follow this person (a box in the first frame, px) instead of the most prominent one")
     p.add_argument("--max-frames", type=int, help="only the first N frames")
+    p.add_argument("--camera-frame", action="store_true",
+                   help="write the motion in the camera's frame as estimated (it leans by the camera's pitch and roll) instead of stood upright by its legs")
     p.set_defaults(func=_estimate)
 
     p = sub.add_parser("run", help="video -> simulated character: estimate, retarget, train, replay, evaluate, export, report")

@@ -131,7 +131,9 @@ def run_pipeline(video: str | Path, out_dir: str | Path, options: RunOptions = R
 
     stages.run(
         "estimate", _hash(video, options.estimator, options.max_frames), [est / "motion_smpl.npz", est / "overlay.webm"],
-        lambda: estimate(video, est, options.estimator, max_frames=options.max_frames, progress=ProgressBar),
+        # upright=False: the retarget stage's cleanup levels the ground itself, and the demo's
+        # motion (which policies/sample_walk was trained on) stays what it was.
+        lambda: estimate(video, est, options.estimator, max_frames=options.max_frames, progress=ProgressBar, upright=False),
     )
 
     phase_policy = options.phase_policy or options.init_policy

@@ -3,7 +3,8 @@
 Outputs in ``OUT/``:
     ``keypoints.npz``  COCO-17 keypoints, confidence, person box, occlusion flag, times (see keypoints.py)
     ``flow.npz``       ``flow (T, 32, 32, 2)`` float16 crop flow (crop widths per frame), ``times``
-    ``motion_smpl.npz`` AMASS-style SMPL motion (Z up, as AMASS)
+    ``motion_smpl.npz`` AMASS-style SMPL motion (Z up, as AMASS), stood upright by its legs
+                       (``level.stand_upright``; with ``upright=False`` in the camera's frame)
     ``overlay.webm``   the video with the 2D keypoints (green) and the projected 3D skeleton (orange)
     ``side_view.webm`` the estimated 3D skeleton seen from the side
 
@@ -29,6 +30,7 @@ from pose_estimation import DEFAULT_ESTIMATOR
 from pose_estimation.flow import CropFlow, FlowOptions
 from pose_estimation.fusion import fused_estimator
 from pose_estimation.keypoints import FROM_MEDIAPIPE33, Keypoints2D, write_keypoints
+from pose_estimation.level import stand_upright
 from pose_estimation.landmarks_ik import CAMERA_TO_WORLD, landmarks_to_smpl
 from pose_estimation.mediapipe_pose import MediaPipePose
 from pose_estimation.subject import choose_subject
@@ -222,8 +224,11 @@ def estimate(
     person_box: np.ndarray | None = None,
     max_frames: int | None = None,
     progress: ProgressFactory | None = None,
+    upright: bool = True,
 ) -> dict:
-    """Run the whole video stage; returns a summary of what was written."""
+    """Run the whole video stage; returns a summary of what was written. ``upright``: turn the
+    motion written (and the side view) so its legs' median direction is vertical; the overlay is
+    drawn from the camera-frame estimate either way."""
     video, out = Path(video), Path(out_dir)
     if estimator not in ESTIMATORS:
         raise input_error(None, f"unknown estimator {estimator!r}; registered: {', '.join(ESTIMATORS)}")
@@ -242,15 +247,18 @@ def estimate(
     tick = time.perf_counter()
     motion = ESTIMATORS[estimator](front)
     estimator_seconds = time.perf_counter() - tick
-    write_amass(out / "motion_smpl.npz", motion)
+    written, turned_deg = stand_upright(motion) if upright else (motion, None)
+    write_amass(out / "motion_smpl.npz", written)
     joints, _ = motion.skeleton.forward_kinematics(motion.pelvis_positions, motion.local_rotations)  # numpy FK: no torch start-up
     write_overlay(video, out / "overlay.webm", front, joints, max_frames, bar("overlay"))
-    write_side_view(out / "side_view.webm", joints, front.fps)
+    side, _ = written.skeleton.forward_kinematics(written.pelvis_positions, written.local_rotations)
+    write_side_view(out / "side_view.webm", side, front.fps)
     return {
         "frames": front.keypoints.num_frames,
         "fps": front.fps,
         "frames_without_person": int(front.keypoints.occluded.sum()),
         "estimator": estimator,
+        "stood_upright_by_deg": None if turned_deg is None else round(turned_deg, 1),  # None: left in the camera's frame
         "frames_per_second_by_stage": {
             stage: front.keypoints.num_frames / max(seconds, 1e-9)
             for stage, seconds in {**front.stage_seconds, "estimator": estimator_seconds}.items()

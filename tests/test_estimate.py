@@ -62,33 +62,38 @@ def test_estimate_on_a_real_video(tmp_path):
 
 
 def test_estimate_with_the_shipped_lifter(tmp_path):
-    """The lifter's shipped weights load and stand the body as tall as the real person stands in the view.
+    """The lifter's shipped weights load and stand the body as tall as the real person stands.
 
-    The truth is the recording's 4-view triangulation seen from cam01, whose camera looks down:
-    the estimate has no camera pitch, so its "vertical" is the camera's, and so is the truth's here
-    (in that frame the person's nose is 0.99-1.18 m above the ankles in these 40 frames)."""
+    The truth is the recording's 4-view triangulation; cam01 looks down about 26°. With
+    ``--camera-frame`` the estimate's "vertical" is the camera's, so it is compared with the truth
+    seen from cam01 (there the nose is 0.99-1.18 m above the ankles in these 40 frames); by
+    default it is stood upright by its legs, and compared with the truth's own vertical."""
     from pose_estimation.lifter_estimator import SHIPPED_WEIGHTS
 
     video = require_shared(POSE2SIM_CAM1)
     if not SHIPPED_WEIGHTS.exists():
         pytest.fail(f"{SHIPPED_WEIGHTS} is missing: the lifter's weights are part of the repository")
-    out = tmp_path / "est"
-    result = run_cli("estimate", str(video), "-o", str(out), "--max-frames", "40", "--estimator", "lifter")
-    assert result.returncode == 0, result.stderr[-2000:]
-    assert json.loads(result.stdout[result.stdout.index("{"):])["estimator"] == "lifter"
     from retargeting.amass_file import read_amass
 
     from pose_estimation.landmarks_ik import CAMERA_TO_WORLD
     from pose_estimation.real_harness import harness_views
 
-    joints = read_amass(out / "motion_smpl.npz").joint_positions()
-    head, ankles = joints[:, 15], joints[:, [7, 8]].mean(axis=1)
-    height = head[:, 1] - ankles[:, 1]  # Y up
     views = harness_views(POSE2SIM_CAM1.parents[1], frames=40)
     camera = next(c for c in views.cameras if c.name == POSE2SIM_CAM1.stem)
-    truth = (views.truth @ camera.R.T + camera.t) @ CAMERA_TO_WORLD.T  # COCO-17 in the estimate's axes
-    truth_height = truth[:, 0, 1] - truth[:, [15, 16], 1].mean(axis=1)  # nose above ankles
-    assert np.nanmedian(np.abs(height - truth_height)) < 0.15 and np.all(height > 0.6), (height, truth_height)
+    in_camera = (views.truth @ camera.R.T + camera.t) @ CAMERA_TO_WORLD.T  # COCO-17 in the estimate's axes
+    truths = {"camera": in_camera[:, 0, 1] - in_camera[:, [15, 16], 1].mean(axis=1),  # nose above ankles
+              "upright": views.truth[:, 0, 2] - views.truth[:, [15, 16], 2].mean(axis=1)}  # the calibration's Z is up
+    for frame, flags in (("camera", ["--camera-frame"]), ("upright", [])):
+        out = tmp_path / frame
+        result = run_cli("estimate", str(video), "-o", str(out), "--max-frames", "40", "--estimator", "lifter", *flags)
+        assert result.returncode == 0, result.stderr[-2000:]
+        summary = json.loads(result.stdout[result.stdout.index("{"):])
+        assert summary["estimator"] == "lifter"
+        turned = summary["stood_upright_by_deg"]
+        assert turned is None if frame == "camera" else 10.0 < turned < 40.0, turned
+        joints = read_amass(out / "motion_smpl.npz").joint_positions()
+        height = joints[:, 15, 1] - joints[:, [7, 8], 1].mean(axis=1)  # head above ankles, Y up
+        assert np.nanmedian(np.abs(height - truths[frame])) < 0.15 and np.all(height > 0.6), (frame, height, truths[frame])
 
     # The harness's scores on the same views: the per-joint PA-MPJPE averages to the per-view mean.
     from pose_estimation.lifter_estimator import lifter_estimator
