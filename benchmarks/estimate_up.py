@@ -19,13 +19,9 @@ import numpy as np
 
 from pose_estimation.estimate import ESTIMATORS
 from pose_estimation.landmarks_ik import CAMERA_TO_WORLD
-from pose_estimation.level import MAX_TILT_DEG, UP, legs_up, tilt_deg
+from pose_estimation.level import MAX_TILT_DEG, UP, angle_deg, legs_up, tilt_deg
 from pose_estimation.multi_person import person_harness_views
 from pose_estimation.real_harness import DATA, harness_views
-
-
-def angle_deg(a: np.ndarray, b: np.ndarray) -> float:
-    return float(np.degrees(np.arccos(np.clip(np.dot(a, b) / np.linalg.norm(a) / np.linalg.norm(b), -1.0, 1.0))))
 
 
 def main() -> int:

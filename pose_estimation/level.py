@@ -31,9 +31,22 @@ def legs_up(motion: SmplMotion) -> np.ndarray:
     return up / np.linalg.norm(up)
 
 
+def angle_deg(a: np.ndarray, b: np.ndarray) -> float:
+    """Angle (degrees) between directions ``a (3,)`` and ``b (3,)``."""
+    return float(np.degrees(np.arccos(np.clip(np.dot(a, b) / np.linalg.norm(a) / np.linalg.norm(b), -1.0, 1.0))))
+
+
 def tilt_deg(up: np.ndarray) -> float:
     """Angle (degrees) between ``up (3,)`` and the world's up."""
-    return float(np.degrees(np.arccos(np.clip(np.dot(up, UP) / np.linalg.norm(up), -1.0, 1.0))))
+    return angle_deg(up, UP)
+
+
+def turned(motion: SmplMotion, q: np.ndarray) -> SmplMotion:
+    """The whole motion turned by the rotation ``q (4,)`` about the frame's origin."""
+    local = motion.local_rotations.copy()
+    local[:, 0] = rot.multiply(np.broadcast_to(q, local[:, 0].shape), local[:, 0])
+    pelvis = rot.rotate(np.broadcast_to(q, (motion.num_frames, 4)), motion.pelvis_positions)
+    return SmplMotion(rot.to_axis_angle(local), pelvis - motion.skeleton.offsets[0], motion.fps, motion.betas, motion.gender, motion.skeleton)
 
 
 def stand_upright(motion: SmplMotion, max_tilt_deg: float = MAX_TILT_DEG) -> tuple[SmplMotion, float | None]:
@@ -44,9 +57,4 @@ def stand_upright(motion: SmplMotion, max_tilt_deg: float = MAX_TILT_DEG) -> tup
     angle = tilt_deg(up)
     if angle > max_tilt_deg:
         return motion, None
-    turn = rot.between(up, UP)
-    local = motion.local_rotations.copy()
-    local[:, 0] = rot.multiply(np.broadcast_to(turn, local[:, 0].shape), local[:, 0])
-    pelvis = rot.rotate(np.broadcast_to(turn, (motion.num_frames, 4)), motion.pelvis_positions)
-    upright = SmplMotion(rot.to_axis_angle(local), pelvis - motion.skeleton.offsets[0], motion.fps, motion.betas, motion.gender, motion.skeleton)
-    return upright, angle
+    return turned(motion, rot.between(up, UP)), angle

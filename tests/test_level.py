@@ -3,19 +3,11 @@
 import numpy as np
 
 from characters import rotations as rot
-from pose_estimation.level import UP, legs_up, stand_upright, tilt_deg
+from pose_estimation.level import UP, legs_up, stand_upright, tilt_deg, turned
 from retargeting.deepmimic_file import read_deepmimic
 from retargeting.smpl import SmplMotion
 from retargeting.smpl_character import character_to_smpl
 from tests.conftest import WALK
-
-
-def turned(motion: SmplMotion, q: np.ndarray) -> SmplMotion:
-    """The whole motion turned by ``q`` about the origin, as a tilted camera would see it."""
-    local = motion.local_rotations.copy()
-    local[:, 0] = rot.multiply(np.broadcast_to(q, local[:, 0].shape), local[:, 0])
-    pelvis = rot.rotate(np.broadcast_to(q, (motion.num_frames, 4)), motion.pelvis_positions)
-    return SmplMotion.from_local_rotations(local, pelvis, motion.fps, motion.skeleton)
 
 
 def joints(motion: SmplMotion) -> np.ndarray:
