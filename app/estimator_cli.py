@@ -6,6 +6,7 @@ import argparse
 import json
 import shlex
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 DEFAULT_WEIGHTS = Path(__file__).resolve().parents[1] / "pose_estimation" / "weights" / "lifter.pt"
@@ -130,8 +131,8 @@ def _evaluate_real(args: argparse.Namespace) -> dict:
 
     from characters.errors import input_error
 
-    lifter = lifter_estimator(args.weights)
-    estimators = {"lifter": lifter, "mediapipe_ik": mediapipe_ik, "fused": fused_estimator(lifter, mediapipe_ik)}
+    lifter, baseline = _per_front_cache(lifter_estimator(args.weights)), _per_front_cache(mediapipe_ik)
+    estimators = {"lifter": lifter, "mediapipe_ik": baseline, "fused": fused_estimator(lifter, baseline)}
     pairs = [("lifter", "mediapipe_ik"), ("fused", "mediapipe_ik"), ("fused", "lifter")]
     if args.against:
         estimators["against"] = lifter_estimator(args.against)
@@ -147,6 +148,19 @@ def _evaluate_real(args: argparse.Namespace) -> dict:
     if args.real_people:
         out["real_people"] = scores
     return out
+
+
+def _per_front_cache(estimator: Callable) -> Callable:
+    """``estimator``, run once per view: ``fused`` reuses the lifter's and MediaPipe-IK's
+    estimates of a view instead of running both again (the same motions, half the time)."""
+    done: dict[int, tuple] = {}
+
+    def cached(front):
+        if id(front) not in done:
+            done[id(front)] = (front, estimator(front))  # the front is kept so its id is not reused
+        return done[id(front)][1]
+
+    return cached
 
 
 def add_parser(sub) -> None:
@@ -191,7 +205,7 @@ def add_parser(sub) -> None:
     p.add_argument("--resume", action="store_true", help="continue the run folder's checkpoint")
     p.add_argument("--weight-camera-frame-3d", type=float, default=0.0,
                    help="weight of the pelvis-centred 3D joint error in the camera frame, which teaches the body's orientation (0: off)")
-    p.add_argument("--init", type=Path, help="start from these lifter weights (same network and window; a fine-tune with a fresh schedule)")
+    p.add_argument("--init", type=Path, help="start from these lifter weights (the same network, any window: a fine-tune with a fresh schedule)")
     from pose_estimation.lifter_options import TrainOptions
 
     plain, on_off = TrainOptions().technique_flags(), argparse.BooleanOptionalAction

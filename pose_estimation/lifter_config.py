@@ -47,8 +47,9 @@ class LifterConfig:
         return LifterConfig(**d)
 
     def same_network(self, other: "LifterConfig") -> bool:
-        """Whether weights of ``other`` fit this network (the confidence model may differ)."""
-        return replace(self, confidence_model=other.confidence_model) == other
+        """Whether weights of ``other`` fit this network. The confidence model and the window may
+        differ: no weight depends on the clip length (per-frame CNN, LSTM over the clip)."""
+        return replace(self, confidence_model=other.confidence_model, window=other.window) == other
 
     @property
     def uses_flow(self) -> bool:

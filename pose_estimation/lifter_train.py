@@ -123,7 +123,7 @@ def train_lifter(
 ) -> dict:
     """Train (or resume) into ``run_dir`` on one dataset folder or several (their clips pooled);
     returns the summary also written to ``train.json``. ``init``: lifter weights to start from
-    (the same network and window; the learning-rate schedule starts afresh)."""
+    (the same network; the window may differ; the learning-rate schedule starts afresh)."""
     folders = [Path(d) for d in (data_dir if isinstance(data_dir, (list, tuple)) else [data_dir])]
     torch.manual_seed(options.seed)
     rng = np.random.default_rng(options.seed)

@@ -212,14 +212,16 @@ def test_estimator_commands_end_to_end(tmp_path):
     mismatch = run_cli("estimator", "train", *PLAIN, str(data), "-o", str(run), "--window", "8", "--minutes", "0.05", "--resume")
     assert mismatch.returncode == 2 and "another lifter configuration" in mismatch.stderr
     tuned = tmp_path / "tuned"
-    done = run_cli("estimator", "train", *PLAIN, str(data), "-o", str(tuned), "--window", "16", "--minutes", "0.05", "--batch", "2",
+    done = run_cli("estimator", "train", *PLAIN, str(data), "-o", str(tuned), "--window", "20", "--minutes", "0.05", "--batch", "2",
                    "--init", str(run / "lifter.pt"), "--confidence-model", "mediapipe")
     assert done.returncode == 0, done.stderr
     summary = json.loads((tuned / "train.json").read_text())
     assert summary["init"] == str(run / "lifter.pt") and summary["steps"] > 0
-    # the confidence model is not part of the network: a fine-tune may change it, and the weights record it
-    assert torch.load(tuned / "lifter.pt", weights_only=True)["config"]["confidence_model"] == "mediapipe"
-    done = run_cli("estimator", "train", *PLAIN, str(data), "-o", str(tuned), "--window", "16", "--steps", "40", "--minutes", "2", "--batch", "2",
+    # neither the confidence model nor the window is part of the network: a fine-tune may change
+    # them, and the weights record them
+    tuned_config = torch.load(tuned / "lifter.pt", weights_only=True)["config"]
+    assert tuned_config["confidence_model"] == "mediapipe" and tuned_config["window"] == 20
+    done = run_cli("estimator", "train", *PLAIN, str(data), "-o", str(tuned), "--window", "20", "--steps", "40", "--minutes", "2", "--batch", "2",
                    "--weight-camera-frame-3d", "10")
     assert done.returncode == 0, done.stderr
     assert json.loads((tuned / "train.json").read_text())["options"]["weight_camera_frame_3d"] == 10.0
