@@ -46,3 +46,27 @@ def test_the_light_list_of_estimators_is_the_registry():
     from pose_estimation.estimate import ESTIMATORS
 
     assert ESTIMATOR_NAMES == tuple(ESTIMATORS) and DEFAULT_ESTIMATOR in ESTIMATORS
+
+
+def test_the_evaluation_runs_each_estimator_once_per_view_and_fused_reuses_it():
+    from app.estimator_cli import _per_front_cache
+
+    calls = {"a": [], "b": []}
+
+    def counted(name: str, seed: int):
+        def estimator(front):
+            calls[name].append(front)
+            return random_motion(seed + front)
+
+        return estimator
+
+    a, b = _per_front_cache(counted("a", 0)), _per_front_cache(counted("b", 100))
+    fused = fused_estimator(a, b)
+    fronts = [1, 2, 3]
+    alone = [a(f) for f in fronts] + [b(f) for f in fronts]
+    together = [fused(f) for f in fronts]
+    assert calls == {"a": fronts, "b": fronts}  # the fused pass ran neither again
+    for f, motion in zip(fronts, together):
+        direct = fuse_motions(random_motion(f), random_motion(100 + f))
+        assert np.allclose(motion.joint_positions(), direct.joint_positions())
+    assert alone[0] is a(1)
