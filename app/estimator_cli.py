@@ -152,7 +152,7 @@ def _evaluate_real(args: argparse.Namespace) -> dict:
 
 def _per_front_cache(estimator: Callable) -> Callable:
     """``estimator``, run once per view: ``fused`` reuses the lifter's and MediaPipe-IK's
-    estimates of a view instead of running both again (the same motions, half the time)."""
+    estimates of a view instead of running both again (the same motions)."""
     done: dict[int, tuple] = {}
 
     def cached(front):
