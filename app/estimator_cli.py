@@ -66,7 +66,10 @@ def _train(args: argparse.Namespace) -> int:
         from app.cli import _require_file
 
         _require_file(str(args.init))
-    config = LifterConfig(inputs=args.inputs, window=args.window, confidence_model=args.confidence_model)
+    if min(args.channels) < 1 or args.features < 1 or args.lstm < 1:
+        raise input_error(None, "--channels, --features and --lstm must be positive sizes")
+    config = LifterConfig(inputs=args.inputs, window=args.window, confidence_model=args.confidence_model,
+                          channels=tuple(args.channels), features=args.features, lstm=args.lstm)
     techniques = {name: getattr(args, name) for name in TrainOptions().technique_flags()}
     needing = [flag for flag in ("sim_real_mix", "refiner", "dann") if getattr(args, flag)]
     if needing and not args.real_videos:
@@ -194,6 +197,13 @@ def add_parser(sub) -> None:
     p.add_argument("-o", "--output", type=Path, required=True, help="run folder (lifter.pt, checkpoint.pt, progress.csv, train.json)")
     p.add_argument("--inputs", default="flow+keypoints", choices=["flow+keypoints", "keypoints", "flow"])
     p.add_argument("--window", type=int, default=31, help="frames per clip the network sees")
+    from pose_estimation.lifter_config import LifterConfig
+
+    default = LifterConfig()
+    p.add_argument("--channels", type=int, nargs="+", default=list(default.channels), metavar="WIDTH",
+                   help=f"per-frame CNN widths, one per stride-2 layer (default: {' '.join(map(str, default.channels))})")
+    p.add_argument("--features", type=int, default=default.features, help="per-frame feature size before the LSTM")
+    p.add_argument("--lstm", type=int, default=default.lstm, help="LSTM units per direction")
     p.add_argument("--confidence-model", default="uniform", choices=["uniform", "mediapipe"],
                    help="synthetic keypoint confidences as generated (uniform, 0.75-1 when visible) or mapped to MediaPipe's distribution")
     p.add_argument("--minutes", type=float, default=20.0, help="wall-clock budget; the learning-rate schedule spans it")

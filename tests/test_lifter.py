@@ -237,7 +237,15 @@ def test_estimator_commands_end_to_end(tmp_path):
     assert difference["interval_95_mm"][0] <= difference["difference_mm"] <= difference["interval_95_mm"][1]
     refused = run_cli("estimator", "evaluate", "--weights", str(tuned / "lifter.pt"), "--against", str(tmp_path / "missing.pt"), "--data", str(data))
     assert refused.returncode != 0 and "missing.pt" in refused.stderr and len(refused.stderr.strip().splitlines()) == 1
-    for bad, message in ((("--init", str(run / "lifter.pt"), "--resume"), "give one of them"), (("--init", str(tmp_path / "missing.pt")), "missing.pt"), (("--init", str(run / "lifter.pt"), "--inputs", "flow"), "another network")):
+    sized = tmp_path / "sized"
+    done = run_cli("estimator", "train", *PLAIN, str(data), "-o", str(sized), "--window", "16", "--steps", "2", "--batch", "2",
+                   "--channels", "8", "16", "--features", "48", "--lstm", "40")
+    assert done.returncode == 0, done.stderr
+    sized_config = torch.load(sized / "lifter.pt", weights_only=True)["config"]
+    assert (list(sized_config["channels"]), sized_config["features"], sized_config["lstm"]) == ([8, 16], 48, 40)
+    for bad, message in ((("--init", str(run / "lifter.pt"), "--resume"), "give one of them"), (("--init", str(tmp_path / "missing.pt")), "missing.pt"),
+                         (("--init", str(run / "lifter.pt"), "--inputs", "flow"), "another network"),
+                         (("--init", str(run / "lifter.pt"), "--lstm", "64"), "another network"), (("--lstm", "0"), "positive sizes")):
         refused = run_cli("estimator", "train", *PLAIN, str(data), "-o", str(tmp_path / "refused"), "--window", "16", "--minutes", "0.05", *bad)
         assert refused.returncode != 0 and message in refused.stderr, (bad, refused.stderr)
         assert len(refused.stderr.strip().splitlines()) == 1, refused.stderr

@@ -37,10 +37,11 @@ def trained_looking(config: LifterConfig, seed: int) -> Lifter:
     return model.eval()
 
 
-@pytest.mark.parametrize("inputs", ["flow+keypoints", "keypoints", "flow"])
-def test_numpy_forward_matches_torch(inputs):
-    config = LifterConfig(inputs=inputs, window=20)
-    model = trained_looking(config, seed=len(inputs))
+@pytest.mark.parametrize("inputs, sizes", [("flow+keypoints", {}), ("keypoints", {}), ("flow", {}),
+                                           ("flow+keypoints", {"channels": (8, 16), "features": 48, "lstm": 40})])
+def test_numpy_forward_matches_torch(inputs, sizes):
+    config = LifterConfig(inputs=inputs, window=20, **sizes)
+    model = trained_looking(config, seed=len(inputs) + len(sizes))
     batch = random_batch(np.random.default_rng(0))
     with torch.no_grad():
         want = model({k: torch.as_tensor(v) for k, v in batch.items()})
