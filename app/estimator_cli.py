@@ -168,6 +168,8 @@ def _per_front_cache(estimator: Callable) -> Callable:
 
 def add_parser(sub) -> None:
     """Register ``estimator`` and its subcommands on the main parser's subparsers."""
+    from pose_estimation.lifter_config import LifterConfig
+
     top = sub.add_parser("estimator", help="the motion-based lifter: synthetic data, training, evaluation")
     commands = top.add_subparsers(dest="estimator_command", required=True)
 
@@ -197,8 +199,6 @@ def add_parser(sub) -> None:
     p.add_argument("-o", "--output", type=Path, required=True, help="run folder (lifter.pt, checkpoint.pt, progress.csv, train.json)")
     p.add_argument("--inputs", default="flow+keypoints", choices=["flow+keypoints", "keypoints", "flow"])
     p.add_argument("--window", type=int, default=31, help="frames per clip the network sees")
-    from pose_estimation.lifter_config import LifterConfig
-
     default = LifterConfig()
     p.add_argument("--channels", type=int, nargs="+", default=list(default.channels), metavar="WIDTH",
                    help=f"per-frame CNN widths, one per stride-2 layer (default: {' '.join(map(str, default.channels))})")
