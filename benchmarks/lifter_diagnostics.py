@@ -13,7 +13,10 @@ and prints JSON:
   x (right), y (down) and z (depth) axes, unaligned;
 - ``image_error_crop_widths``: median distance of the network's own projection (its
   weak-perspective camera) to the true 2D joints, beside that of the keypoints it was given:
-  if the first is below the second, fitting the pose to the keypoints cannot help.
+  if the first is below the second, fitting the pose to the keypoints cannot help;
+- ``by_leg_raise``: per source motion, frames and PA-MPJPE (mm) binned by how far the more
+  raised thigh points away from the torso's downward line (true pose, degrees: 0 standing
+  straight, 90 a thigh level with the hip when upright, above 120 a high kick).
 """
 
 from __future__ import annotations
@@ -30,9 +33,33 @@ from pose_estimation.lifter import BODY_KEYPOINTS, synthetic_confidence
 from pose_estimation.lifter_estimator import SHIPPED_WEIGHTS, predict_video
 from pose_estimation.lifter_train import load_lifter, quaternion_to_matrix
 from pose_estimation.mocap_library import FPS
-from pose_estimation.multiview import pa_mpjpe
+from pose_estimation.multiview import pa_mpjpe, procrustes_align
 from pose_estimation.real_harness import SMPL12
 from pose_estimation.synthetic_dataset import dataset_sources, load_dataset
+
+
+LEG_RAISE_BINS_DEG = (0, 30, 60, 90, 120, 180)
+_PELVIS, _LEFT_HIP, _RIGHT_HIP, _LEFT_KNEE, _RIGHT_KNEE, _NECK = 0, 1, 2, 4, 5, 12
+
+
+def leg_raise_deg(joints: np.ndarray) -> np.ndarray:
+    """``(T,)`` degrees between the more raised thigh (hip to knee) and the torso's downward line
+    (neck to pelvis), from SMPL joints ``(T, 24, 3)``."""
+    down = joints[:, _PELVIS] - joints[:, _NECK]
+    down = down / np.linalg.norm(down, axis=-1, keepdims=True)
+    angles = []
+    for hip, knee in ((_LEFT_HIP, _LEFT_KNEE), (_RIGHT_HIP, _RIGHT_KNEE)):
+        thigh = joints[:, knee] - joints[:, hip]
+        thigh = thigh / np.linalg.norm(thigh, axis=-1, keepdims=True)
+        angles.append(np.degrees(np.arccos(np.clip((thigh * down).sum(-1), -1.0, 1.0))))
+    return np.maximum(*angles)
+
+
+def binned_by_leg_raise(frame_errors: np.ndarray, raise_deg: np.ndarray) -> dict[str, dict]:
+    """Frames and mean error (mm, from metres) per :data:`LEG_RAISE_BINS_DEG` bin that holds any."""
+    which = np.digitize(raise_deg, LEG_RAISE_BINS_DEG[1:-1])
+    return {f"{lo}-{hi}": {"frames": int((which == b).sum()), "pa_mpjpe_mm": round(1000 * float(frame_errors[which == b].mean()), 1)}
+            for b, (lo, hi) in enumerate(zip(LEG_RAISE_BINS_DEG[:-1], LEG_RAISE_BINS_DEG[1:])) if (which == b).any()}
 
 
 def main() -> int:
@@ -56,8 +83,11 @@ def main() -> int:
             joints = skeleton(torch.as_tensor(out["rotations"]), torch.as_tensor(out["betas"])).numpy().astype(float)
         seen = ~data["occluded"][i]
         truth = data["joints"][i].astype(float)
-        row = per_motion.setdefault(sources[i], {"pa": [], "angle": []})
+        row = per_motion.setdefault(sources[i], {"pa": [], "angle": [], "frame_pa": [], "leg_raise": []})
         row["pa"].append(pa_mpjpe(joints[:, SMPL12], truth[:, SMPL12]))
+        aligned = procrustes_align(joints[:, SMPL12], truth[:, SMPL12])
+        row["frame_pa"].append(np.linalg.norm(aligned - truth[:, SMPL12], axis=-1).mean(axis=1))
+        row["leg_raise"].append(leg_raise_deg(truth))
         true_pelvis = quaternion_to_matrix(torch.as_tensor(data["rotations"][i][:, 0])).numpy()
         cosine = (np.einsum("tij,tij->t", out["rotations"][:, 0], true_pelvis) - 1.0) / 2.0
         row["angle"].append(np.degrees(np.arccos(np.clip(cosine, -1.0, 1.0)))[seen])
@@ -80,6 +110,8 @@ def main() -> int:
         "camera_frame_error_mm": dict(zip("xyz", (round(1000 * float(v), 1) for v in np.concatenate(axis_error).mean(axis=0)))),
         "image_error_crop_widths": {"network": round(float(np.median(np.concatenate(network_2d))), 4),
                                     "keypoints_given": round(float(np.median(np.concatenate(keypoints_2d))), 4)},
+        "by_leg_raise": {name: binned_by_leg_raise(np.concatenate(row["frame_pa"]), np.concatenate(row["leg_raise"]))
+                         for name, row in per_motion.items()},
     }
     print(json.dumps(result, indent=1))
     return 0
