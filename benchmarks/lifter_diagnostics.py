@@ -14,7 +14,7 @@ and prints JSON:
 - ``image_error_crop_widths``: median distance of the network's own projection (its
   weak-perspective camera) to the true 2D joints, beside that of the keypoints it was given:
   if the first is below the second, fitting the pose to the keypoints cannot help;
-- ``by_leg_raise``: per source motion, frames and PA-MPJPE (mm) binned by how far the more
+- ``by_leg_raise``: per source motion and over all of them, frames and PA-MPJPE (mm) binned by how far the more
   raised thigh points away from the torso's downward line (true pose, degrees: 0 standing
   straight, 90 a thigh level with the hip when upright, above 120 a high kick).
 """
@@ -60,6 +60,11 @@ def binned_by_leg_raise(frame_errors: np.ndarray, raise_deg: np.ndarray) -> dict
     which = np.digitize(raise_deg, LEG_RAISE_BINS_DEG[1:-1])
     return {f"{lo}-{hi}": {"frames": int((which == b).sum()), "pa_mpjpe_mm": round(1000 * float(frame_errors[which == b].mean()), 1)}
             for b, (lo, hi) in enumerate(zip(LEG_RAISE_BINS_DEG[:-1], LEG_RAISE_BINS_DEG[1:])) if (which == b).any()}
+
+
+def _pooled(rows) -> dict[str, list]:
+    """The per-frame errors and leg raises of every motion's clips together."""
+    return {key: [a for row in rows for a in row[key]] for key in ("frame_pa", "leg_raise")}
 
 
 def main() -> int:
@@ -111,7 +116,7 @@ def main() -> int:
         "image_error_crop_widths": {"network": round(float(np.median(np.concatenate(network_2d))), 4),
                                     "keypoints_given": round(float(np.median(np.concatenate(keypoints_2d))), 4)},
         "by_leg_raise": {name: binned_by_leg_raise(np.concatenate(row["frame_pa"]), np.concatenate(row["leg_raise"]))
-                         for name, row in per_motion.items()},
+                         for name, row in [*per_motion.items(), ("all motions", _pooled(per_motion.values()))]},
     }
     print(json.dumps(result, indent=1))
     return 0
