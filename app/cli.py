@@ -13,6 +13,7 @@ from pose_estimation import DEFAULT_ESTIMATOR
 # Mirrors control.train.TrainConfig (kept here so `--help` does not import torch).
 TRAIN_DEFAULTS = {"timesteps": 10_000_000, "minutes": 240.0}
 argv_override: list[str] | None = None
+DEFAULT_TRACKER = Path(__file__).resolve().parents[1] / "policies" / "tracker" / "policy.zip"
 
 
 def _convert(args: argparse.Namespace) -> int:
@@ -94,8 +95,18 @@ def _evaluate(args: argparse.Namespace) -> int:
     from control.evaluate import evaluate
 
     _require_file(args.policy)
-    result = evaluate(args.policy, episodes=args.episodes, seconds=args.seconds, seed=args.seed, progress=None if args.json else ProgressBar("evaluate"),
-                      per_episode=args.per_episode)
+    progress = None if args.json else ProgressBar("evaluate")
+    if args.motion is not None or args.from_start:
+        from characters.errors import input_error
+        from control.tracker_evaluate import evaluate_on_motion
+
+        if args.motion is None:
+            raise input_error(None, "--from-start needs --motion FILE")
+        _require_file(args.motion)
+        result = evaluate_on_motion(args.policy, args.motion, from_start=args.from_start, episodes=args.episodes, seconds=args.seconds,
+                                    seed=args.seed, progress=progress)
+    else:
+        result = evaluate(args.policy, episodes=args.episodes, seconds=args.seconds, seed=args.seed, progress=progress, per_episode=args.per_episode)
     if args.json:
         print(json.dumps(result))
     else:
@@ -128,6 +139,27 @@ def _replay(args: argparse.Namespace) -> int:
         play_in_gui(shown)
     render_motions(shown, out, RenderOptions(), seconds=simulated.duration, progress=ProgressBar("render"))
     print(f"wrote {out} and {motion_out} ({info['seconds']:.1f} s simulated{', fell' if info['fell'] else ''})")
+    return 0
+
+
+def _track(args: argparse.Namespace) -> int:
+    from app.progress import ProgressBar
+    from control.render import RenderOptions, render_motions
+    from control.tracker_evaluate import reference_motion, track
+    from retargeting.deepmimic_file import write_deepmimic
+
+    _require_file(args.policy)
+    _require_file(args.motion)
+    motion = reference_motion(args.motion)
+    simulated, reference, info = track(args.policy, motion, progress=ProgressBar("simulate"))
+    out = Path(args.output)
+    motion_out = Path(args.motion_out) if args.motion_out else out.with_suffix(".txt")
+    write_deepmimic(motion_out, simulated)
+    shown = [(simulated, (0.95, 0.55, 0.2, 1.0)), (reference, (0.55, 0.75, 1.0, 0.4))]
+    render_motions(shown, out, RenderOptions(), seconds=simulated.duration, progress=ProgressBar("render"))
+    verdict = "followed to the end" if info["success"] else ("fell" if info["fell"] else "strayed over 0.5 m")
+    print(f"wrote {out} and {motion_out}: {info['seconds']:.1f} of {info['duration_s']:.1f} s, {verdict}, "
+          f"mean body-position error {info['mean_body_pos_error_mm']:.0f} mm")
     return 0
 
 
@@ -293,6 +325,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seconds", type=float, default=10.0, help="length of each episode")
     p.add_argument("--seed", type=int, default=0, help="seed of the random start phases")
     p.add_argument("--per-episode", action="store_true", help="also list each episode's start phase, seconds and whether it fell")
+    p.add_argument("--motion", metavar="FILE",
+                   help="a tracker policy on this motion (.txt, .npz, .bvh, or a video's motion.txt) instead of a clip of its own; "
+                        "success = no fall and the mean body-position error never above 0.5 m")
+    p.add_argument("--from-start", action="store_true", help="with --motion: one episode from the clip's first frame to its last")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=_evaluate)
 
@@ -303,6 +339,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--motion-out", help="where to save the simulated motion (default: OUTPUT with .txt)")
     p.add_argument("--gui", action="store_true", help="also play it in PyBullet's window (needs a display)")
     p.set_defaults(func=_replay)
+
+    p = sub.add_parser("track", help="play any motion with the general tracker (no training) and render it with the reference as a ghost")
+    p.add_argument("motion", help=".txt, .npz or .bvh motion (e.g. a video's motion.txt)")
+    p.add_argument("-o", "--output", required=True, help="video (.mp4 or .webm) or still (.png)")
+    p.add_argument("--policy", default=str(DEFAULT_TRACKER), help="tracker policy.zip (default: the shipped policies/tracker/policy.zip)")
+    p.add_argument("--motion-out", help="where to save the simulated motion (default: OUTPUT with .txt; export it with convert)")
+    p.set_defaults(func=_track)
 
     p = sub.add_parser("estimate", help="video -> 2D keypoints, optical flow, SMPL motion, overlay and side-view videos")
     p.add_argument("video", help="mp4, mov, avi or webm")
@@ -355,6 +398,10 @@ def build_parser() -> argparse.ArgumentParser:
     from app.estimator_cli import add_parser as add_estimator_parser
 
     add_estimator_parser(sub)
+
+    from app.tracker_cli import add_parser as add_tracker_parser
+
+    add_tracker_parser(sub)
 
     p = sub.add_parser(
         "demo", help="the built-in demo: `run` on a generated sample video, training warm-started from the shipped sample policy",

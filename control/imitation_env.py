@@ -59,6 +59,15 @@ class EnvConfig:
     reward: RewardSpec = RewardSpec()
 
 
+def shared_derived(reference, name: str, make):
+    """An array derived from ``reference``'s columns, computed once and shared by every
+    environment of the process that reads the same reference (a library is large)."""
+    cache = reference.__dict__.setdefault("_derived", {})
+    if name not in cache:
+        cache[name] = make()
+    return cache[name]
+
+
 class ImitationEnv(gym.Env):
     """Imitation of one reference motion (see module docstring)."""
 
@@ -68,12 +77,19 @@ class ImitationEnv(gym.Env):
         character = character or (motion.character if isinstance(motion, CharacterMotion) else humanoid())
         if not isinstance(motion, CharacterMotion):
             motion = as_character(load_motion(motion, character), character, cleanup=True)
+        self.motion = motion
+        self._setup(character, config, ReferenceTable(motion))
+        obs_dim = 3 + 1 + character.num_bodies * 15
+        self.observation_space = gym.spaces.Box(-np.inf, np.inf, shape=(obs_dim,), dtype=np.float32)
+
+    def _setup(self, character: Character, config: EnvConfig, reference) -> None:
+        """Physics world, character and the per-row tables of ``reference`` (a
+        :class:`ReferenceTable` or anything with its columns, e.g. a ``ClipTable``)."""
         substeps = config.physics_hz / config.control_hz
         assert abs(substeps - round(substeps)) < 1e-9 and substeps >= 1, "physics_hz must be a multiple of control_hz"
         self.config = config
         self.character = character
-        self.motion = motion
-        self.reference = ReferenceTable(motion)
+        self.reference = reference
         self.substeps = int(round(substeps))
         self.dt = 1.0 / config.control_hz
         self.client = connect()
@@ -96,8 +112,8 @@ class ImitationEnv(gym.Env):
         self._hinge_joints = np.flatnonzero(~self._spherical).tolist()
         self._sphere_action = np.concatenate([np.arange(slices[k], slices[k + 1]) for k in self._sphere_joints])
         self._hinge_action = np.array([slices[k] for k in self._hinge_joints], dtype=int)
-        self._ref_spheres = self.reference.joint_rot[:, self._sphere_joints]
-        self._ref_sphere_left = rot.left_multiplication_matrices(self._ref_spheres)
+        self._ref_spheres = reference.joint_rot[:, self._sphere_joints]
+        self._ref_sphere_left = shared_derived(reference, "sphere_left", lambda: rot.left_multiplication_matrices(self._ref_spheres))
         # PD targets are assembled in one flat array, then cut into PyBullet's per-joint lists.
         target_widths = np.where(self._spherical, 4, 1)
         target_starts = np.concatenate([[0], np.cumsum(target_widths)])
@@ -105,8 +121,11 @@ class ImitationEnv(gym.Env):
         self._target_sphere_slots = np.concatenate([np.arange(target_starts[k], target_starts[k] + 4) for k in self._sphere_joints])
         self._target_hinge_slots = target_starts[self._hinge_joints]
         self._target_slices = list(zip(target_starts[:-1].tolist(), target_starts[1:].tolist()))
-        hinge_rot = self.reference.joint_rot[:, self._hinge_joints]
-        self._hinge_angles = np.stack([rot.angle_about(hinge_rot[:, i], self._hinge_axes[k]) for i, k in enumerate(self._hinge_joints)], axis=1)
+        hinge_rot = reference.joint_rot[:, self._hinge_joints]
+        self._hinge_angles = shared_derived(
+            reference, "hinge_angles",
+            lambda: np.stack([rot.angle_about(hinge_rot[:, i], self._hinge_axes[k]) for i, k in enumerate(self._hinge_joints)], axis=1),
+        )
         self._ee = list(character.end_effectors)
         self._mass = character.masses / character.total_mass
         self._forward = character.forward
@@ -115,12 +134,11 @@ class ImitationEnv(gym.Env):
         self._joint_parents = skel.parents[joints]
         rest = skel.rest_rotations[joints]
         self._rest_t = None if np.allclose(rest, rot.identity()) else np.swapaxes(rot.to_matrix(rest), -1, -2)
-        self._ref_ee = self.reference.body_pos[:, self._ee] - self.reference.root_pos[:, None]
-        ref_local = np.concatenate([self.reference.root_rot[:, None], self.reference.joint_rot], axis=1)
-        self._ref_local_mats = rot.to_matrix(ref_local)
+        self._ref_ee = shared_derived(reference, "ee", lambda: reference.body_pos[:, self._ee] - reference.root_pos[:, None])
+        self._ref_local_mats = shared_derived(
+            reference, "local_mats", lambda: rot.to_matrix(np.concatenate([reference.root_rot[:, None], reference.joint_rot], axis=1))
+        )
 
-        obs_dim = 3 + 1 + character.num_bodies * 15
-        self.observation_space = gym.spaces.Box(-np.inf, np.inf, shape=(obs_dim,), dtype=np.float32)
         self.action_space = gym.spaces.Box(-1.0, 1.0, shape=(int(widths.sum()),), dtype=np.float32)
         self.time = 0.0
         self.start_time = 0.0

@@ -75,26 +75,29 @@ def config_from_json(data: dict) -> tuple[TrainConfig, EnvConfig]:
     return train, EnvConfig(**env_data)
 
 
-def save_policy(model, normalization, out: Path, motion_text: str, config: dict) -> None:
-    """Write an SB3 zip with vidmimic's extras (atomically)."""
+def save_policy(model, normalization, out: Path, motion_text: str | None, config: dict) -> None:
+    """Write an SB3 zip with vidmimic's extras (atomically); a tracker has no ``motion_text``."""
     from characters.errors import atomic_output
 
     with atomic_output(out) as tmp:
         model.save(tmp)
         with zipfile.ZipFile(tmp, "a") as z:
             z.writestr("vidmimic/normalization.pkl", pickle.dumps(normalization))
-            z.writestr("vidmimic/motion.txt", motion_text)
+            if motion_text is not None:
+                z.writestr("vidmimic/motion.txt", motion_text)
             z.writestr("vidmimic/config.json", json.dumps(config, indent=1))
 
 
-def load_extras(path: str | Path) -> tuple[object, str, dict]:
-    """``(VecNormalize statistics, motion text, config dict)`` stored in a policy zip."""
+def load_extras(path: str | Path) -> tuple[object, str | None, dict]:
+    """``(VecNormalize statistics, motion text or None for a tracker, config dict)`` stored in a policy zip."""
     from characters.errors import input_error
 
     try:
         with zipfile.ZipFile(path) as z:
-            return pickle.loads(z.read("vidmimic/normalization.pkl")), z.read("vidmimic/motion.txt").decode(), json.loads(z.read("vidmimic/config.json"))
-    except (OSError, KeyError, zipfile.BadZipFile) as exc:
+            names = set(z.namelist())
+            motion = z.read("vidmimic/motion.txt").decode() if "vidmimic/motion.txt" in names else None
+            return pickle.loads(z.read("vidmimic/normalization.pkl")), motion, json.loads(z.read("vidmimic/config.json"))
+    except (OSError, KeyError, zipfile.BadZipFile, pickle.UnpicklingError) as exc:
         raise input_error(path, f"not a vidmimic policy ({exc})") from None
 
 
@@ -106,13 +109,23 @@ def policy_motion_text(path: str | Path) -> str:
         with zipfile.ZipFile(path) as z:
             return z.read("vidmimic/motion.txt").decode()
     except (OSError, KeyError, zipfile.BadZipFile) as exc:
-        raise input_error(path, f"not a vidmimic policy ({exc})") from None
+        raise input_error(path, f"not a vidmimic policy with a reference motion ({exc})") from None
+
+
+def is_tracker(path: str | Path) -> bool:
+    """True for a general tracker's policy zip (it has no motion of its own)."""
+    try:
+        with zipfile.ZipFile(path) as z:
+            return json.loads(z.read("vidmimic/config.json")).get("kind") == "tracker"
+    except (OSError, KeyError, zipfile.BadZipFile, json.JSONDecodeError):
+        return False
 
 
 class _Monitor:
     """Progress line, CSV log, time limit and periodic checkpoints (an SB3 callback)."""
 
-    def __init__(self, run_dir: Path, config: TrainConfig, save: Callable[[Path], None], deadline: float, progress: Progress | None):
+    def __init__(self, run_dir: Path, config: TrainConfig, save: Callable[[Path], None], deadline: float, progress: Progress | None,
+                 periodic: Callable[[object], None] | None = None, periodic_minutes: float = 0.0):
         from stable_baselines3.common.callbacks import BaseCallback
 
         monitor = self
@@ -140,6 +153,9 @@ class _Monitor:
         self._running_return = np.zeros(config.envs)
         self._running_length = np.zeros(config.envs, dtype=int)
         self.stop_requested = False
+        self.periodic = periodic
+        self.periodic_minutes = periodic_minutes
+        self.last_periodic = time.monotonic()
 
     def on_step(self, model, local_vars) -> bool:
         if self.start_steps is None:
@@ -191,6 +207,9 @@ class _Monitor:
             snapshots.mkdir(exist_ok=True)
             (snapshots / f"steps_{steps:010d}_wall_{round(now - self.start):06d}s.zip").write_bytes((self.run_dir / "checkpoint.zip").read_bytes())
             self.last_checkpoint = now
+        if self.periodic is not None and now - self.last_periodic >= 60 * self.periodic_minutes:
+            self.periodic(model)
+            self.last_periodic = time.monotonic()
 
 
 def train(
@@ -255,6 +274,28 @@ def train(
         env.reset(seed=config.seed * 1000 + index)
         return env
 
+    return learn(
+        run_dir, make_env, config, resume=resume, init=init, motion_text=motion_file.read_text() if mpi.is_root() else None,
+        run_config=json.loads(config_file.read_text()) if mpi.is_root() else {}, progress=progress,
+    )
+
+
+def learn(
+    run_dir: Path, make_env: Callable[[int], object], config: TrainConfig, resume: bool, init: str | Path | None,
+    motion_text: str | None, run_config: dict, progress: Progress | None = None,
+    periodic: Callable[[object, object], None] | None = None, periodic_minutes: float = 0.0,
+) -> Path | None:
+    """PPO over MPI ranks on environments from ``make_env(index)``; returns the policy path on rank 0.
+
+    Rank 0 learns and writes ``checkpoint.zip``, ``policy.zip``, snapshots, ``progress.csv``
+    and TensorBoard logs in ``run_dir``; the other ranks only serve environments. ``resume``
+    continues ``run_dir/checkpoint.zip``; ``init`` starts from another policy zip's weights,
+    optimiser and normalisation with the step counter at 0. ``periodic(model, normalization)``
+    runs on rank 0 every ``periodic_minutes`` (e.g. a validation pass).
+    """
+    import torch
+
+    torch.set_num_threads(config.torch_threads)
     if not mpi.is_root():
         mpi.worker_loop(make_env, config.envs)
         return None
@@ -285,13 +326,12 @@ def train(
             policy_kwargs={"log_std_init": config.log_std_init, "net_arch": {"pi": list(config.net_arch), "vf": list(config.net_arch)}},
             tensorboard_log=str(run_dir / "tb"),
         )
-    motion_text = motion_file.read_text()
-    run_config = json.loads(config_file.read_text())
 
     def save(path: Path) -> None:
         save_policy(model, vec, path, motion_text, run_config)  # VecNormalize pickles without its env
 
-    monitor = _Monitor(run_dir, config, save, time.monotonic() + 60 * config.minutes, progress)
+    hook = None if periodic is None else (lambda m: periodic(m, vec))
+    monitor = _Monitor(run_dir, config, save, time.monotonic() + 60 * config.minutes, progress, hook, periodic_minutes)
 
     def request_stop(signum, frame):  # SIGTERM / Ctrl-C: stop after this step, then save
         monitor.stop_requested = True

@@ -1,0 +1,62 @@
+"""``vidmimic tracker train``: the general motion tracker over a motion library."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+
+def _train(args: argparse.Namespace) -> int:
+    from characters.errors import input_error
+    from control import mpi
+
+    if args.workers < 1:
+        raise input_error(None, "--workers must be 1 or more")
+    if args.workers > 1 and mpi.size() == 1 and not os.environ.get("VIDMIMIC_MPI_CHILD"):
+        from app import cli
+
+        return mpi.relaunch_under_mpiexec(args.workers, sys.argv[1:] if cli.argv_override is None else cli.argv_override)
+    from dataclasses import replace
+
+    from control.motion_library import default_folders
+    from control.tracker_train import TRACKER_TRAIN_DEFAULTS, train_tracker
+
+    folders = args.library or ([] if args.resume else [str(f) for f in default_folders()])
+    config = replace(TRACKER_TRAIN_DEFAULTS, minutes=args.minutes, seed=args.seed, **({"timesteps": args.timesteps} if args.timesteps else {}))
+    if args.envs:
+        config = replace(config, envs=args.envs)
+    if args.n_steps:
+        config = replace(config, n_steps=args.n_steps)
+    train_tracker(folders, args.output, config, resume=args.resume, init=args.init, validate_minutes=args.validate_minutes)
+    return 0
+
+
+def add_parser(sub) -> None:
+    """Register ``tracker`` and its subcommands on the main parser's subparsers."""
+    top = sub.add_parser("tracker", help="the general motion tracker: one policy that follows any motion")
+    commands = top.add_subparsers(dest="tracker_command", required=True)
+    p = commands.add_parser(
+        "train", help="train the tracker over a motion library (PPO, MPI workers, resumable)",
+        description=(
+            "Train one policy that follows any clip of the library: every motion file under the --library folders "
+            "(.txt, .npz, .bvh in any convention `vidmimic convert` reads) is retargeted onto the character, split by "
+            "CMU subject into training and validation (control/tracker_split.json), and clips the character cannot "
+            "perform on flat ground are excluded (RUN_DIR/library.json says why). Every --validate-minutes the "
+            "validation clips are played from start to end and their success rate goes to RUN_DIR/validation.csv."
+        ),
+    )
+    p.add_argument("-o", "--output", required=True, metavar="RUN_DIR")
+    p.add_argument("--library", nargs="+", metavar="DIR",
+                   help="folders (or files) of motions (default: the pybullet DeepMimic clips and ../shared/data/mocap/{deepmimic,cmu,cmu_library}; "
+                        "with --resume: the run's own)")
+    p.add_argument("--workers", type=int, default=1, help="MPI ranks to launch (default 1: no MPI)")
+    p.add_argument("--minutes", type=float, default=170.0, help="wall-clock budget of this session")
+    p.add_argument("--timesteps", type=int, help="stop at this many samples in total (default 200 million)")
+    p.add_argument("--resume", action="store_true", help="continue RUN_DIR's checkpoint (re-reading its library folders)")
+    p.add_argument("--init", metavar="POLICY", help="start from this tracker policy.zip's weights (steps from 0)")
+    p.add_argument("--envs", type=int, help="environments over all ranks (default 16)")
+    p.add_argument("--n-steps", type=int, help="steps per environment per PPO iteration (default 512)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--validate-minutes", type=float, default=15.0, help="minutes between validation passes")
+    p.set_defaults(func=_train)
