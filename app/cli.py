@@ -13,7 +13,6 @@ from pose_estimation import DEFAULT_ESTIMATOR
 # Mirrors control.train.TrainConfig (kept here so `--help` does not import torch).
 TRAIN_DEFAULTS = {"timesteps": 10_000_000, "minutes": 240.0}
 argv_override: list[str] | None = None
-DEFAULT_TRACKER = Path(__file__).resolve().parents[1] / "policies" / "tracker" / "policy.zip"
 
 
 def _convert(args: argparse.Namespace) -> int:
@@ -145,9 +144,11 @@ def _replay(args: argparse.Namespace) -> int:
 def _track(args: argparse.Namespace) -> int:
     from app.progress import ProgressBar
     from control.render import RenderOptions, render_motions
+    from control.shipped import TRACKER
     from control.tracker_evaluate import reference_motion, track
     from retargeting.deepmimic_file import write_deepmimic
 
+    args.policy = args.policy or str(TRACKER)
     _require_file(args.policy)
     _require_file(args.motion)
     motion = reference_motion(args.motion)
@@ -205,7 +206,9 @@ def _run(args: argparse.Namespace) -> int:
     if args.walk and (args.loop or args.symmetric or args.swing_clearance or args.pin_stance or args.phase_policy):
         raise input_error(None, "--walk sets the loop options itself; give either --walk or --loop with its options")
     options = RunOptions(train_minutes=args.train_minutes, train_timesteps=args.train_timesteps, workers=args.workers, estimator=args.estimator, max_frames=args.max_frames, seed=args.seed, init_policy=args.init_policy, loop=args.loop, phase_policy=args.phase_policy,
-                         symmetric=args.symmetric, swing_clearance_m=args.swing_clearance, pin_stance=args.pin_stance)
+                         symmetric=args.symmetric, swing_clearance_m=args.swing_clearance, pin_stance=args.pin_stance, from_scratch=args.from_scratch)
+    if args.from_scratch and args.init_policy:
+        raise input_error(None, "--from-scratch trains a new policy; it cannot also start from --init-policy")
     if (args.symmetric or args.swing_clearance or args.pin_stance or args.phase_policy) and not args.loop:
         raise input_error(None, "--symmetric, --pin-stance, --swing-clearance and --phase-policy act on a gait cycle: add --loop")
     if not 0.0 <= args.swing_clearance <= 0.3:
@@ -343,7 +346,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("track", help="play any motion with the general tracker (no training) and render it with the reference as a ghost")
     p.add_argument("motion", help=".txt, .npz or .bvh motion (e.g. a video's motion.txt)")
     p.add_argument("-o", "--output", required=True, help="video (.mp4 or .webm) or still (.png)")
-    p.add_argument("--policy", default=str(DEFAULT_TRACKER), help="tracker policy.zip (default: the shipped policies/tracker/policy.zip)")
+    p.add_argument("--policy", help="tracker policy.zip (default: the shipped policies/tracker/policy.zip)")
     p.add_argument("--motion-out", help="where to save the simulated motion (default: OUTPUT with .txt; export it with convert)")
     p.set_defaults(func=_track)
 
@@ -361,13 +364,16 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("run", help="video -> simulated character: estimate, retarget, train, replay, evaluate, export, report")
     p.add_argument("video")
     p.add_argument("-o", "--output", required=True, help="output folder (re-running skips finished stages)")
-    p.add_argument("--train-minutes", type=float, default=30.0)
+    p.add_argument("--train-minutes", type=float, default=30.0, help="training budget: the tracker's fine-tune on the clip (0: the tracker as it is), or per-clip training")
     p.add_argument("--train-timesteps", type=int, default=10_000_000)
     p.add_argument("--workers", type=int, default=1, help="MPI ranks for training")
     p.add_argument("--estimator", default=DEFAULT_ESTIMATOR, help=f"as for estimate (default {DEFAULT_ESTIMATOR})")
     p.add_argument("--max-frames", type=int, help="only the first N frames of the video")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--init-policy", metavar="POLICY", help="warm-start training from this policy.zip")
+    p.add_argument("--init-policy", metavar="POLICY",
+                   help="start from this policy.zip: a tracker is fine-tuned on the clip, an imitation policy warm-starts per-clip training "
+                        "(default: the shipped tracker, policies/tracker/policy.zip)")
+    p.add_argument("--from-scratch", action="store_true", help="train a per-clip imitation policy from nothing instead of starting from the tracker")
     p.add_argument("--walk", action="store_true",
                    help="the demo's settings for a walk: --loop --symmetric --swing-clearance 0.10, phase from policies/humanoid3d_walk")
     p.add_argument("--loop", action="store_true",

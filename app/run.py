@@ -9,7 +9,10 @@ Layout of ``OUT/``::
     estimate/       keypoints.npz, flow.npz, motion_smpl.npz, overlay.webm, side_view.webm
     motion.txt      the reference on the character (DeepMimic format)
     cycle.json      with --loop: the frames of the estimate that motion.txt loops (null: whole clip)
-    train/          the training run (policy.zip, checkpoint.zip, progress.csv, tb/ ...)
+    train/          the training run (policy.zip, checkpoint.zip, progress.csv, tb/ ...): by default the shipped
+                    general tracker fine-tuned on motion.txt; a per-clip imitation run with --from-scratch or an
+                    imitation --init-policy
+    controller.json which controller the job kept (the tracker or its fine-tune) and how each followed the clip
     replay.webm     simulated character (orange) with the reference as a ghost
     replay.json     how the replay went: seconds simulated, whether the character fell, metres moved
     sim_motion.txt  the simulated motion
@@ -49,6 +52,7 @@ class RunOptions:
     swing_clearance_m: float = 0.0  # with loop: lift each swinging foot to at least this mid-swing height (0: off)
     pin_stance: bool = False  # with loop: hold each stance foot in place by leg IK (retargeting.gait_cycle.pin_stance_feet)
     phase_policy: str | None = None  # with loop: the policy whose cyclic reference sets the cycle's start (default: init_policy)
+    from_scratch: bool = False  # train a per-clip imitation policy from nothing instead of starting from the shipped tracker
 
 
 WALK_POLICY = Path(__file__).resolve().parents[1] / "policies" / "humanoid3d_walk" / "policy.zip"
@@ -107,21 +111,15 @@ class Stages:
 
 def run_pipeline(video: str | Path, out_dir: str | Path, options: RunOptions = RunOptions(), on_stage: StageHook | None = None) -> dict:
     """Run every stage (see module docstring); returns the report dictionary."""
-    import numpy as np
-
     from characters.character import humanoid
-    from control.evaluate import evaluate, replay
     from control.imitation_env import EnvConfig
-    from control.render import RenderOptions, render_motions
     from control.train import TrainConfig, train
     from pose_estimation.estimate import estimate
-    from retargeting.amass_file import read_amass, write_amass
-    from retargeting.bvh_export import write_character_bvh
+    from retargeting.amass_file import read_amass
     from retargeting.cleanup import VIDEO_ESTIMATE_CLEANUP
-    from retargeting.deepmimic_file import read_deepmimic, write_deepmimic
+    from retargeting.deepmimic_file import write_deepmimic
     from retargeting.gait_cycle import loop_best_cycle, tidy_walk_cycle
-    from retargeting.gltf_export import write_glb
-    from retargeting.smpl_character import character_to_smpl, smpl_to_character
+    from retargeting.smpl_character import smpl_to_character
 
     video, out = Path(video), Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -156,6 +154,11 @@ def run_pipeline(video: str | Path, out_dir: str | Path, options: RunOptions = R
     stages.run("retarget", _hash(est / "motion_smpl.npz", options.loop, asdict(VIDEO_ESTIMATE_CLEANUP), phase_key, tidy), [out / "motion.txt"], retarget)
 
     train_dir = out / "train"
+    tracker = _tracker_to_start_from(options)
+    if tracker is not None:
+        policy = _tracker_controller(out, train_dir, tracker, options, stages)
+        _replay_evaluate_export(out, policy, options, stages, tracking=True)
+        return _write_report(out, video, options, train_dir)
 
     def run_training() -> None:
         resume = (train_dir / "checkpoint.zip").exists() and stages.done.get("train_motion") == _hash(out / "motion.txt")
@@ -177,25 +180,88 @@ def run_pipeline(video: str | Path, out_dir: str | Path, options: RunOptions = R
 
     init_key = None if options.init_policy is None else _hash(Path(options.init_policy))
     stages.run("train", _hash(out / "motion.txt", options.train_minutes, options.train_timesteps, options.seed, init_key), [train_dir / "policy.zip"], run_training)
-    policy = train_dir / "policy.zip"
+    _replay_evaluate_export(out, train_dir / "policy.zip", options, stages, tracking=False)
+    return _write_report(out, video, options, train_dir)
+
+
+def _tracker_to_start_from(options: RunOptions) -> Path | None:
+    """The tracker a job starts from: ``init_policy`` when it is one, else the shipped tracker
+    (unless ``from_scratch`` or an imitation ``init_policy`` asks for per-clip training)."""
+    from control.shipped import shipped_tracker
+    from control.train import is_tracker
+
+    if options.init_policy is not None:
+        return Path(options.init_policy) if is_tracker(options.init_policy) else None
+    return None if options.from_scratch else shipped_tracker()
+
+
+def _tracker_controller(out: Path, train_dir: Path, tracker: Path, options: RunOptions, stages: Stages) -> Path:
+    """Fine-tune ``tracker`` on ``motion.txt`` for the training budget, then keep whichever of the
+    tracker and its fine-tune follows the clip better (``controller.json`` says which and why)."""
+    from control.fine_tune import choose_controller, fine_tune
+
+    motion = out / "motion.txt"
+
+    def work() -> None:
+        candidates = {"tracker": tracker}
+        if options.train_minutes > 0:
+            candidates["fine-tuned"] = fine_tune(motion, tracker, train_dir, options.train_minutes, options.workers, options.seed, options.train_timesteps)
+        chosen, figures = choose_controller(motion, candidates)
+        (out / "controller.json").write_text(json.dumps({"chosen": chosen, "policy": str(candidates[chosen]), "tracker": str(tracker), "candidates": figures}, indent=1))
+        print(f"train        kept the {chosen} controller: " + "; ".join(
+            f"{name} follows {f['mean_episode_seconds']:.1f} of {f['clip_seconds']:.1f} s ({'success' if f['success'] else 'fails'})" for name, f in figures.items()), flush=True)
+
+    key = _hash(motion, options.train_minutes, options.train_timesteps, options.seed, _hash(tracker))
+    stages.run("train", key, [out / "controller.json"], work)
+    return Path(json.loads((out / "controller.json").read_text())["policy"])
+
+
+def _replay_evaluate_export(out: Path, policy: Path, options: RunOptions, stages: Stages, tracking: bool) -> None:
+    """Replay (video and simulated motion), evaluation and exports of ``policy`` on ``motion.txt``."""
+    import numpy as np
+
+    from characters.character import humanoid
+    from control.render import RenderOptions, render_motions
+    from retargeting.amass_file import write_amass
+    from retargeting.bvh_export import write_character_bvh
+    from retargeting.deepmimic_file import read_deepmimic, write_deepmimic
+    from retargeting.gltf_export import write_glb
+    from retargeting.smpl_character import character_to_smpl
+
+    character = humanoid()
 
     def run_replay() -> None:
-        simulated, reference, outcome = replay(policy, seconds=options.replay_seconds, progress=ProgressBar("simulate"))
+        if tracking:
+            from control.tracker_evaluate import reference_motion, track
+
+            simulated, reference, outcome = track(policy, reference_motion(out / "motion.txt"), progress=ProgressBar("simulate"))
+            outcome = {"seconds": outcome["seconds"], "fell": not outcome["success"]}
+        else:
+            from control.evaluate import replay
+
+            simulated, reference, outcome = replay(policy, seconds=options.replay_seconds, progress=ProgressBar("simulate"))
         write_deepmimic(out / "sim_motion.txt", simulated)
         travel = float(np.linalg.norm((simulated.root_pos[-1] - simulated.root_pos[0])[[0, 2]]))
         (out / "replay.json").write_text(json.dumps({"seconds": round(outcome["seconds"], 3), "fell": bool(outcome["fell"]), "travel_m": round(travel, 2)}, indent=1))
         shown = [(simulated, (0.95, 0.55, 0.2, 1.0)), (reference, (0.55, 0.75, 1.0, 0.4))]
         render_motions(shown, out / "replay.webm", RenderOptions(), seconds=simulated.duration, progress=ProgressBar("render"))
 
-    stages.run("replay", _hash(policy, options.replay_seconds), [out / "replay.webm", out / "sim_motion.txt", out / "replay.json"], run_replay)
+    stages.run("replay", _hash(policy, options.replay_seconds, tracking), [out / "replay.webm", out / "sim_motion.txt", out / "replay.json"], run_replay)
 
     def run_evaluation() -> None:
         reference = read_deepmimic(out / "motion.txt", character)
         seconds = 10.0 if reference.loop == "wrap" else min(10.0, reference.duration)
-        result = evaluate(policy, episodes=options.evaluation_episodes, seconds=seconds, seed=options.seed)
+        if tracking:
+            from control.tracker_evaluate import evaluate_on_motion
+
+            result = evaluate_on_motion(policy, out / "motion.txt", episodes=options.evaluation_episodes, seconds=seconds, seed=options.seed)
+        else:
+            from control.evaluate import evaluate
+
+            result = evaluate(policy, episodes=options.evaluation_episodes, seconds=seconds, seed=options.seed)
         (out / "evaluation.json").write_text(json.dumps(result, indent=1))
 
-    stages.run("evaluate", _hash(policy, options.evaluation_episodes), [out / "evaluation.json"], run_evaluation)
+    stages.run("evaluate", _hash(policy, options.evaluation_episodes, tracking), [out / "evaluation.json"], run_evaluation)
 
     def export() -> None:
         simulated = read_deepmimic(out / "sim_motion.txt", character)
@@ -209,14 +275,18 @@ def run_pipeline(video: str | Path, out_dir: str | Path, options: RunOptions = R
 
     stages.run("export", _hash(out / "sim_motion.txt", out / "motion.txt"), [out / "export" / "sim.glb"], export)
 
+
+def _write_report(out: Path, video: Path, options: RunOptions, train_dir: Path) -> dict:
+    controller = json.loads((out / "controller.json").read_text()) if (out / "controller.json").exists() else None
     report = {
         "video": str(video),
         "options": asdict(options),
         "cycle": json.loads((out / "cycle.json").read_text()) if (out / "cycle.json").exists() else None,
+        "controller": controller,
         "evaluation": json.loads((out / "evaluation.json").read_text()),
         "replay": json.loads((out / "replay.json").read_text()),
         "training_curve": _curve(train_dir / "progress.csv"),
-        "files": sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file() and "tb" not in p.parts and "snapshots" not in p.parts),
+        "files": sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file() and "tb" not in p.parts and "snapshots" not in p.parts and "clips" not in p.parts),
     }
     (out / "report.json").write_text(json.dumps(report, indent=1))
     (out / "report.html").write_text(_report_html(report))
@@ -266,6 +336,16 @@ def _replay_sentence(outcome: dict) -> str:
     return f"Replayed {outcome['seconds']:.1f} s from the clip's start: it {verdict} and moved {outcome['travel_m']:.1f} m."
 
 
+def _controller_sentence(controller: dict | None) -> str:
+    """Which controller the job kept, and how each candidate followed the clip from its start."""
+    if controller is None:
+        return "A per-clip imitation policy trained for this clip."
+    parts = [f"{name}: followed {f['mean_episode_seconds']:.1f} of {f['clip_seconds']:.1f} s"
+             f"{' to the end' if f['success'] else (', fell' if f['falls'] else ', strayed over 0.5 m')}, mean body-position error {f['mean_body_pos_error_mm']:.0f} mm"
+             for name, f in controller["candidates"].items()]
+    return f"Started from the general motion tracker; kept the {controller['chosen']} controller ({'; '.join(parts)})."
+
+
 def _report_html(report: dict) -> str:
     ev = report["evaluation"]
     rows = "".join(f"<tr><td>{html.escape(k)}</td><td>{html.escape(str(v))}</td></tr>" for k, v in ev.items())
@@ -276,6 +356,7 @@ def _report_html(report: dict) -> str:
 <h2>Video and estimate</h2><video src="estimate/overlay.webm" controls loop></video> <video src="estimate/side_view.webm" controls loop></video>
 <h2>Simulated character</h2><p>Orange: the physically simulated character; light blue: the reference.
 {_replay_sentence(report['replay'])}</p><video src="replay.webm" controls loop></video>
+<h2>Controller</h2><p>{html.escape(_controller_sentence(report.get('controller')))}</p>
 <h2>Training</h2><p>Mean episode return per PPO iteration</p>{_svg_curve(report['training_curve'], 'episode_return')}
 <h2>Evaluation</h2><table>{rows}</table>
 <h2>Downloads</h2><ul>{links}</ul></body></html>

@@ -19,16 +19,33 @@ def _train(args: argparse.Namespace) -> int:
         return mpi.relaunch_under_mpiexec(args.workers, sys.argv[1:] if cli.argv_override is None else cli.argv_override)
     from dataclasses import replace
 
-    from control.motion_library import default_folders
     from control.tracker_train import TRACKER_TRAIN_DEFAULTS, train_tracker
 
-    folders = args.library or ([] if args.resume else [str(f) for f in default_folders()])
+    if args.resume_from:
+        from control.tracker_ship import unship
+
+        unship(args.resume_from, args.output)
+        args.resume = True
+    folders = args.library or []
     config = replace(TRACKER_TRAIN_DEFAULTS, minutes=args.minutes, seed=args.seed, **({"timesteps": args.timesteps} if args.timesteps else {}))
     if args.envs:
         config = replace(config, envs=args.envs)
     if args.n_steps:
         config = replace(config, n_steps=args.n_steps)
     train_tracker(folders, args.output, config, resume=args.resume, init=args.init, validate_minutes=args.validate_minutes)
+    return 0
+
+
+def _ship(args: argparse.Namespace) -> int:
+    import json
+    from pathlib import Path
+
+    from characters.errors import input_error
+    from control.tracker_ship import ship
+
+    if not (Path(args.run_dir) / "checkpoint.zip").is_file():
+        raise input_error(args.run_dir, "no checkpoint.zip: not a tracker run folder")
+    print(json.dumps(ship(args.run_dir, args.output, args.command), indent=1))
     return 0
 
 
@@ -54,9 +71,16 @@ def add_parser(sub) -> None:
     p.add_argument("--minutes", type=float, default=170.0, help="wall-clock budget of this session")
     p.add_argument("--timesteps", type=int, help="stop at this many samples in total (default 200 million)")
     p.add_argument("--resume", action="store_true", help="continue RUN_DIR's checkpoint (re-reading its library folders)")
+    p.add_argument("--resume-from", metavar="DIR", help="continue a shipped tracker (e.g. policies/tracker) in the new RUN_DIR")
     p.add_argument("--init", metavar="POLICY", help="start from this tracker policy.zip's weights (steps from 0)")
     p.add_argument("--envs", type=int, help="environments over all ranks (default 16)")
     p.add_argument("--n-steps", type=int, help="steps per environment per PPO iteration (default 512)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--validate-minutes", type=float, default=15.0, help="minutes between validation passes")
     p.set_defaults(func=_train)
+
+    p = commands.add_parser("ship", help="copy a tracker run's policy, resume checkpoint and learning curve into a folder (policies/tracker)")
+    p.add_argument("run_dir", metavar="RUN_DIR")
+    p.add_argument("-o", "--output", default="policies/tracker", help="destination folder (default policies/tracker)")
+    p.add_argument("--command", default="vidmimic tracker train -o runs/tracker --workers 2", help="the training command, recorded in run.json")
+    p.set_defaults(func=_ship)

@@ -172,11 +172,12 @@ Progress = Callable[[int, int], None]
 
 def build_library(
     folders: Iterable[str | Path], cache_dir: str | Path, character: Character | None = None,
-    validation_subjects: set[str] | None = None, rule: ExclusionRule = ExclusionRule(), progress: Progress | None = None,
+    validation_subjects: set[str] | None = None, rule: ExclusionRule | None = ExclusionRule(), progress: Progress | None = None,
 ) -> list[LibraryClip]:
     """Convert (or read from ``cache_dir``) every clip under ``folders``; returns the manifest.
 
-    A file that cannot be read is listed as excluded with the reader's message.
+    A file that cannot be read is listed as excluded with the reader's message; ``rule=None``
+    excludes nothing else.
     """
     from retargeting.deepmimic_file import write_deepmimic
 
@@ -198,7 +199,7 @@ def build_library(
                 motion = convert_clip(path, character)
                 write_deepmimic(cached, motion)
             duration = motion.duration
-            excluded = exclusion_reason(motion, rule)
+            excluded = exclusion_reason(motion, rule) if rule is not None else ""
         except (InputError, ValueError) as exc:
             excluded = f"cannot be read: {exc}"
         clips.append(LibraryClip(name, str(path), sha, subject, category, round(duration, 3), split, excluded))

@@ -51,8 +51,8 @@ def mpiexec_path() -> str:
     return found
 
 
-def relaunch_under_mpiexec(workers: int, argv: Sequence[str]) -> int:
-    """Run ``python -m app.cli ARGV`` as ``workers`` MPI ranks and wait; returns the exit code.
+def relaunch_under_mpiexec(workers: int, argv: Sequence[str], module: str = "app.cli") -> int:
+    """Run ``python -m MODULE ARGV`` as ``workers`` MPI ranks and wait; returns the exit code.
 
     SIGINT/SIGTERM are passed on to ``mpiexec`` (which forwards them to the ranks), so stopping
     this process stops training cleanly: rank 0 saves the policy before everything exits.
@@ -60,7 +60,7 @@ def relaunch_under_mpiexec(workers: int, argv: Sequence[str]) -> int:
     ``kill -TERM -PGID``) reaches each rank once, through this forwarding, not twice; it gets
     SIGTERM if this process dies without forwarding anything (e.g. SIGKILL).
     """
-    cmd = [mpiexec_path(), "-n", str(workers), sys.executable, "-m", "app.cli", *argv]
+    cmd = [mpiexec_path(), "-n", str(workers), sys.executable, "-m", module, *argv]
     env = dict(os.environ, VIDMIMIC_MPI_CHILD="1")
     child = subprocess.Popen(cmd, env=env, preexec_fn=_own_session_ended_with_parent)
     forward = lambda signum, frame: child.send_signal(signum)  # noqa: E731

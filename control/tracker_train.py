@@ -31,6 +31,20 @@ TRACKER_TRAIN_DEFAULTS = TrainConfig(
 )
 
 
+DEFAULT_LIBRARY = "<default>"
+"""Stands for :func:`control.motion_library.default_folders` in a run's config (paths differ between machines)."""
+
+
+def resolve_folders(folders: list[str]) -> list[Path]:
+    """The library folders of a run's config, with ``<default>`` expanded."""
+    from control.motion_library import default_folders
+
+    out: list[Path] = []
+    for folder in folders:
+        out += default_folders() if folder == DEFAULT_LIBRARY else [Path(folder)]
+    return out
+
+
 def tracker_config_from_json(data: dict):
     """``(TrainConfig, TrackerConfig)`` of a tracker run or policy from its config.json contents."""
     from control.tracker_env import TrackerConfig
@@ -52,8 +66,15 @@ def validation_kinds(clip) -> str:
 def train_tracker(
     folders: list[str], run_dir: str | Path, config: TrainConfig = TRACKER_TRAIN_DEFAULTS, tracker_config=None,
     resume: bool = False, init: str | Path | None = None, validate_minutes: float = 15.0, progress: Progress | None = None,
+    every_clip: bool = False,
 ) -> Path | None:
-    """Train (every MPI rank calls this); returns the policy path on rank 0."""
+    """Train (every MPI rank calls this); returns the policy path on rank 0.
+
+    With ``init`` (a tracker's policy zip) the run starts from its weights, normalisation and
+    settings; ``config`` then only gives the budget and the seed. ``every_clip`` trains on
+    every clip as given, without the validation split and the exclusion rule (a fine-tune on
+    a user's own clip).
+    """
     from characters.character import humanoid
     from characters.errors import input_error
     from control.clip_table import ClipTable
@@ -71,17 +92,22 @@ def train_tracker(
             stored = json.loads(config_file.read_text())
             stored_train, tracker_config = tracker_config_from_json(stored)
             config = replace(stored_train, timesteps=config.timesteps, minutes=config.minutes)
-            folders = stored["library"] if not folders else folders
+            folders = folders or stored["library"]
             run_config = {**stored, "library": folders}
         else:
             if (run_dir / "checkpoint.zip").exists():
                 raise input_error(run_dir, "holds a run already: pass --resume to continue it, or choose another folder")
             tracker_config = tracker_config or TrackerConfig()
-            run_config = {"kind": "tracker", "library": [str(f) for f in folders]}
+            run_config = {"kind": "tracker", "library": [str(f) for f in folders] or [DEFAULT_LIBRARY], "every_clip": every_clip}
             if init is not None:
+                from control.train import load_extras
+
+                init_train, tracker_config = tracker_config_from_json(load_extras(init)[2])
+                config = replace(init_train, timesteps=config.timesteps, minutes=config.minutes, seed=config.seed)
                 run_config["init"] = str(init)
         run_dir.mkdir(parents=True, exist_ok=True)
-        clips = build_library(folders, cache, humanoid())
+        every_clip = bool(run_config.get("every_clip", every_clip))
+        clips = build_library(resolve_folders(run_config["library"]), cache, humanoid(), **({"validation_subjects": set(), "rule": None} if every_clip else {}))
         write_manifest(manifest_file, clips)
         run_config.update({"train": asdict(config), "tracker": asdict(tracker_config), "train_clips": [c.name for c in usable(clips, "train")]})
         config_file.write_text(json.dumps(run_config, indent=1))

@@ -2,6 +2,7 @@
 
 import json
 
+from control.shipped import shipped_tracker
 from tests.conftest import SHARED_DATA, require_shared, run_cli
 
 VIEW = SHARED_DATA / "multiview" / "pose2sim_single" / "videos" / "cam01.mp4"
@@ -18,6 +19,11 @@ def test_run_end_to_end_then_skip_finished_stages(tmp_path):
         assert (out / name).exists(), name
     report = json.loads((out / "report.json").read_text())
     assert report["evaluation"]["episodes"] == 10 and report["training_curve"]
+    if shipped_tracker() is not None:
+        # The job started from the shipped tracker, fine-tuned it and kept the better of the two.
+        controller = json.loads((out / "controller.json").read_text())
+        assert set(controller["candidates"]) == {"tracker", "fine-tuned"} and controller["chosen"] in controller["candidates"]
+        assert f"kept the {controller['chosen']} controller" in (out / "report.html").read_text()
     assert 'src="replay.webm"' in (out / "report.html").read_text()
     replayed = report["replay"]
     assert replayed["seconds"] > 0 and isinstance(replayed["fell"], bool) and replayed["travel_m"] >= 0
@@ -32,8 +38,8 @@ def test_run_end_to_end_then_skip_finished_stages(tmp_path):
 def test_run_resumes_training_when_given_more(tmp_path):
     video = require_shared(VIEW)
     out = tmp_path / "out"
-    assert run_cli("run", str(video), "-o", str(out), *ARGS).returncode == 0
-    more = ARGS[:-4] + ["--train-timesteps", "1024", "--train-minutes", "1"]
+    assert run_cli("run", str(video), "-o", str(out), *ARGS, "--from-scratch").returncode == 0
+    more = ARGS[:-4] + ["--train-timesteps", "1024", "--train-minutes", "1", "--from-scratch"]
     result = run_cli("run", str(video), "-o", str(out), *more)
     assert result.returncode == 0, result.stderr[-3000:]
     steps = [int(line.split(",")[0]) for line in (out / "train" / "progress.csv").read_text().splitlines()[1:]]

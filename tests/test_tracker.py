@@ -224,3 +224,19 @@ def test_imitation_policy_with_motion_is_refused(tmp_path):
     policy = ROOT / "policies" / "humanoid3d_walk" / "policy.zip"
     result = run_cli("evaluate", str(policy), "--motion", str(WALK), "--from-start", "--json")
     assert result.returncode == 2 and "not a tracker" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_ship_then_resume_from_the_shipped_folder(tracker_run, tmp_path):
+    shipped = tmp_path / "shipped"
+    result = run_cli("tracker", "ship", str(tracker_run), "-o", str(shipped))
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert (shipped / "policy.zip").stat().st_size < 0.6 * (shipped / "resume.zip").stat().st_size  # no optimiser moments
+    info = json.loads((shipped / "run.json").read_text())
+    assert info["samples"] == 1024 and info["latest_validation"] is not None
+    figures = run_cli("evaluate", str(shipped / "policy.zip"), "--motion", str(MOTIONS / "humanoid3d_punch.txt"), "--from-start", "--json")
+    assert figures.returncode == 0, figures.stderr[-2000:]
+    run = tmp_path / "continued"
+    resumed = run_cli("tracker", "train", "-o", str(run), "--resume-from", str(shipped), "--timesteps", "2048", "--validate-minutes", "1000")
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    with (run / "progress.csv").open() as f:
+        assert [int(r["steps"]) for r in csv.DictReader(f)] == [512, 1024, 1536, 2048]  # the shipped rows, then this session's
