@@ -29,7 +29,7 @@ from retargeting.character_motion import CharacterMotion
 MOTION_SUFFIXES = (".txt", ".npz", ".bvh")
 SPLIT_FILE = Path(__file__).with_name("tracker_split.json")
 # Bump when the conversion changes, so cached clips are rebuilt.
-CONVERSION_VERSION = 2
+CONVERSION_VERSION = 3
 
 
 @dataclass(frozen=True)
