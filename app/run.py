@@ -53,6 +53,7 @@ class RunOptions:
     pin_stance: bool = False  # with loop: hold each stance foot in place by leg IK (retargeting.gait_cycle.pin_stance_feet)
     phase_policy: str | None = None  # with loop: the policy whose cyclic reference sets the cycle's start (default: init_policy)
     from_scratch: bool = False  # train a per-clip imitation policy from nothing instead of starting from the shipped tracker
+    assist: bool = False  # fine-tune the tracker with a residual root force (not physics alone; labelled everywhere)
 
 
 WALK_POLICY = Path(__file__).resolve().parents[1] / "policies" / "humanoid3d_walk" / "policy.zip"
@@ -205,13 +206,15 @@ def _tracker_controller(out: Path, train_dir: Path, tracker: Path, options: RunO
     def work() -> None:
         candidates = {"tracker": tracker}
         if options.train_minutes > 0:
-            candidates["fine-tuned"] = fine_tune(motion, tracker, train_dir, options.train_minutes, options.workers, options.seed, options.train_timesteps)
+            name = "fine-tuned with assistance" if options.assist else "fine-tuned"
+            candidates[name] = fine_tune(motion, tracker, train_dir, options.train_minutes, options.workers, options.seed, options.train_timesteps,
+                                         assist=options.assist)
         chosen, figures = choose_controller(motion, candidates)
         (out / "controller.json").write_text(json.dumps({"chosen": chosen, "policy": str(candidates[chosen]), "tracker": str(tracker), "candidates": figures}, indent=1))
         print(f"train        kept the {chosen} controller: " + "; ".join(
             f"{name} follows {f['mean_episode_seconds']:.1f} of {f['clip_seconds']:.1f} s ({'success' if f['success'] else 'fails'})" for name, f in figures.items()), flush=True)
 
-    key = _hash(motion, options.train_minutes, options.train_timesteps, options.seed, _hash(tracker))
+    key = _hash(motion, options.train_minutes, options.train_timesteps, options.seed, _hash(tracker), options.assist)
     stages.run("train", key, [out / "controller.json"], work)
     return Path(json.loads((out / "controller.json").read_text())["policy"])
 
@@ -343,7 +346,9 @@ def _controller_sentence(controller: dict | None) -> str:
     parts = [f"{name}: followed {f['mean_episode_seconds']:.1f} of {f['clip_seconds']:.1f} s"
              f"{' to the end' if f['success'] else (', fell' if f['falls'] else ', strayed over 0.5 m')}, mean body-position error {f['mean_body_pos_error_mm']:.0f} mm"
              for name, f in controller["candidates"].items()]
-    return f"Started from the general motion tracker; kept the {controller['chosen']} controller ({'; '.join(parts)})."
+    assisted = [f" — ASSISTED: an invisible force holds the character up, {f['assist_mean_n_per_kg']:.2f} N per kg on average; not physics alone"
+                for name, f in controller["candidates"].items() if name == controller["chosen"] and f.get("assisted")]
+    return f"Started from the general motion tracker; kept the {controller['chosen']} controller ({'; '.join(parts)}){''.join(assisted)}."
 
 
 def _report_html(report: dict) -> str:

@@ -148,6 +148,13 @@ class SimBody(BulletBody):
         table = np.array(rows)
         return table[:, 7:10], table[:, 3:7], table[:, 0:3], table[:, 10:13], table[:, 13:16]
 
+    def push_root(self, force: list[float], torque: list[float], at: list[float]) -> None:
+        """Apply an external ``force`` (N) at world point ``at`` and a ``torque`` (N·m) to the root
+        body, both in the world frame, for the next physics step only (PyBullet clears them)."""
+        cid, link = self.client._client, int(self.links[0])
+        pybullet.applyExternalForce(self.id, link, force, at, pybullet.WORLD_FRAME, physicsClientId=cid)
+        pybullet.applyExternalTorque(self.id, link, torque, pybullet.WORLD_FRAME, physicsClientId=cid)
+
     def illegal_contact(self, ground_id: int) -> bool:
         """True if any body other than the allowed contact bodies touches ``ground_id``."""
         points = pybullet.getContactPoints(bodyA=self.id, bodyB=ground_id, physicsClientId=self.client._client)

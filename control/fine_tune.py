@@ -22,17 +22,20 @@ from control import mpi
 
 def fine_tune(
     motion: str | Path, tracker: str | Path, run_dir: str | Path, minutes: float, workers: int = 1, seed: int = 0,
-    timesteps: int = 200_000_000,
+    timesteps: int = 200_000_000, assist: bool = False,
 ) -> Path:
     """Fine-tune ``tracker`` on ``motion`` for ``minutes`` into ``run_dir``; returns its policy.zip.
 
-    A run folder that already holds a fine-tune of the same clip is resumed.
+    A run folder that already holds a fine-tune of the same clip is resumed. ``assist`` adds
+    the residual root force (see :class:`control.tracker_env.TrackerConfig`).
     """
     run_dir = Path(run_dir)
     resume = (run_dir / "checkpoint.zip").exists()
     argv = [str(motion), str(run_dir), "--init", str(tracker), "--minutes", str(minutes), "--seed", str(seed), "--timesteps", str(timesteps)]
     if resume:
         argv.append("--resume")
+    if assist:
+        argv.append("--assist")
     if workers > 1 and mpi.size() == 1 and not os.environ.get("VIDMIMIC_MPI_CHILD"):
         if mpi.relaunch_under_mpiexec(workers, argv, module="control.fine_tune") != 0:
             raise RuntimeError("fine-tuning failed; see the messages above")
@@ -62,10 +65,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--timesteps", type=int, default=200_000_000)
     parser.add_argument("--resume", action="store_true")
+    parser.add_argument("--assist", action="store_true")
     args = parser.parse_args(argv)
     config = replace(TRACKER_TRAIN_DEFAULTS, minutes=args.minutes, seed=args.seed, timesteps=args.timesteps)
     train_tracker([args.motion], args.run_dir, config, resume=args.resume, init=None if args.resume else args.init,
-                  validate_minutes=1e9, every_clip=True)
+                  validate_minutes=1e9, every_clip=True, assist=args.assist)
     return 0
 
 

@@ -48,6 +48,13 @@ class TrackerConfig:
     """Weight of a clip that never fails, against up to 1 + this for one that always fails."""
     failure_memory: float = 0.05
     """Step of the running failure rate per finished episode of a clip."""
+    assist: bool = False
+    """Assistance (residual force control, Yuan & Kitani 2020): six more actions push the root
+    with an external force and torque. Not physics alone: results with it never count as success figures."""
+    assist_force: float = 10.0
+    """N per kg of body mass per unit of action (up to about 1 g along each axis)."""
+    assist_torque: float = 1.0
+    """N·m per kg of body mass per unit of action."""
 
 
 class ClipSampler:
@@ -95,6 +102,11 @@ class TrackerEnv(ImitationEnv):
         b = self.character.num_bodies
         obs_dim = 1 + 15 * b + len(self._offsets) * (9 * b + 1) + 6 * b
         self.observation_space = gym.spaces.Box(-np.inf, np.inf, shape=(obs_dim,), dtype=np.float32)
+        self._pd_actions = int(self.action_space.shape[0])
+        if config.assist:
+            self.action_space = gym.spaces.Box(-1.0, 1.0, shape=(self._pd_actions + 6,), dtype=np.float32)
+        mass = self.character.total_mass
+        self._assist_scale = np.array([config.assist_force * mass] * 3 + [config.assist_torque * mass] * 3)
         self.clip = 0
         self.step_index = 0
         self.start_step = 0
@@ -165,13 +177,19 @@ class TrackerEnv(ImitationEnv):
         self.step_index += 1
         self.time = self.step_index * self.dt
         r = self.row()
-        targets = self._pd_targets_at(np.minimum(np.maximum(action, -1.0), 1.0), r)
+        action = np.minimum(np.maximum(action, -1.0), 1.0)
+        targets = self._pd_targets_at(action[: self._pd_actions], r)
+        wrench = action[self._pd_actions:] * self._assist_scale[: len(action) - self._pd_actions]
         for _ in range(self.substeps):
             self.sim.set_pd_targets(targets)
+            if len(wrench):
+                self.sim.push_root(wrench[:3].tolist(), wrench[3:].tolist(), self._state[2][0].tolist())
             pybullet.stepSimulation(physicsClientId=self._client_id)
         self._read_state()
         obs = self._observation()
         info: dict = {"clip": self.clip}
+        if len(wrench):
+            info["assist_n_per_kg"] = float(np.linalg.norm(wrench[:3])) / self.character.total_mass
         if not np.isfinite(obs).all() or abs(self._state[3]).max() > 100.0:
             info["exploded"] = True
             self.sampler.record(self.clip, failed=True)

@@ -64,7 +64,7 @@ def follow_clips(
             clip = pending.pop(0)
             obs[lane], _ = envs[lane].reset(options={"clip": clip, "start_step": 0})
             frames = [envs[lane].current_pose()] if record else None
-            state[lane] = {"clip": clip, "errors": [], "frames": frames}
+            state[lane] = {"clip": clip, "errors": [], "frames": frames, "assist": []}
 
         for lane in range(len(envs)):
             start(lane)
@@ -74,6 +74,8 @@ def follow_clips(
             for k, action in zip(active, actions):
                 env, s = envs[k], state[k]
                 obs[k], _, terminated, truncated, info = env.step(action)
+                if "assist_n_per_kg" in info:
+                    s["assist"].append(info["assist_n_per_kg"])
                 if not info.get("exploded"):
                     s["errors"].append(env.body_position_error())
                     if record:
@@ -103,6 +105,8 @@ def _result(env: TrackerEnv, s: dict, name: str, failed: bool, info: dict, recor
         "mean_body_pos_error_mm": round(float(1000 * errors.mean()), 1),
         "max_body_pos_error_mm": round(float(1000 * errors.max()), 1),
     }
+    if env.tracker_config.assist:
+        out["assist_mean_n_per_kg"] = round(float(np.mean(s["assist"])) if s["assist"] else 0.0, 3)
     if record and s["frames"]:
         root_pos, root_rot, joint_rot = (np.stack(v) for v in zip(*s["frames"]))
         n = len(root_pos)
@@ -165,7 +169,7 @@ def evaluate_on_motion(policy_path: str | Path, motion_path: str | Path, from_st
     else:
         results = _random_starts(policy, motion, episodes, seconds, seed, progress)
     falls = sum(r["fell"] for r in results)
-    return {
+    out = {
         "policy": str(policy_path),
         "motion": str(motion_path),
         "from_start": from_start,
@@ -177,7 +181,12 @@ def evaluate_on_motion(policy_path: str | Path, motion_path: str | Path, from_st
         "mean_episode_seconds": round(float(np.mean([r["seconds"] for r in results])), 3),
         "mean_body_pos_error_mm": round(float(np.mean([r["mean_body_pos_error_mm"] for r in results])), 1),
         "clip_seconds": round(motion.duration, 3),
+        "assisted": policy.config.assist,
     }
+    if policy.config.assist:
+        # Assistance is reported, never counted as a physics-only success.
+        out["assist_mean_n_per_kg"] = round(float(np.mean([r["assist_mean_n_per_kg"] for r in results])), 3)
+    return out
 
 
 def _random_starts(policy: TrackerPolicy, motion: CharacterMotion, episodes: int, seconds: float, seed: int, progress: Progress | None) -> list[dict]:
@@ -190,9 +199,11 @@ def _random_starts(policy: TrackerPolicy, motion: CharacterMotion, episodes: int
     try:
         for episode in range(episodes):
             obs, _ = env.reset(options={"clip": 0, "start_step": int(rng.integers(0, last_start + 1))})
-            s = {"clip": 0, "errors": [], "frames": None}
+            s = {"clip": 0, "errors": [], "frames": None, "assist": []}
             while True:
                 obs, _, terminated, truncated, info = env.step(policy.act(obs[None])[0])
+                if "assist_n_per_kg" in info:
+                    s["assist"].append(info["assist_n_per_kg"])
                 if not info.get("exploded"):
                     s["errors"].append(env.body_position_error())
                 if terminated or truncated:

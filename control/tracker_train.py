@@ -66,14 +66,14 @@ def validation_kinds(clip) -> str:
 def train_tracker(
     folders: list[str], run_dir: str | Path, config: TrainConfig = TRACKER_TRAIN_DEFAULTS, tracker_config=None,
     resume: bool = False, init: str | Path | None = None, validate_minutes: float = 15.0, progress: Progress | None = None,
-    every_clip: bool = False,
+    every_clip: bool = False, assist: bool = False,
 ) -> Path | None:
     """Train (every MPI rank calls this); returns the policy path on rank 0.
 
     With ``init`` (a tracker's policy zip) the run starts from its weights, normalisation and
     settings; ``config`` then only gives the budget and the seed. ``every_clip`` trains on
     every clip as given, without the validation split and the exclusion rule (a fine-tune on
-    a user's own clip).
+    a user's own clip). ``assist`` adds the residual root force (six more actions, started at 0).
     """
     from characters.character import humanoid
     from characters.errors import input_error
@@ -97,12 +97,13 @@ def train_tracker(
         else:
             if (run_dir / "checkpoint.zip").exists():
                 raise input_error(run_dir, "holds a run already: pass --resume to continue it, or choose another folder")
-            tracker_config = tracker_config or TrackerConfig()
+            tracker_config = tracker_config or TrackerConfig(assist=assist)
             run_config = {"kind": "tracker", "library": [str(f) for f in folders] or [DEFAULT_LIBRARY], "every_clip": every_clip}
             if init is not None:
                 from control.train import load_extras
 
                 init_train, tracker_config = tracker_config_from_json(load_extras(init)[2])
+                tracker_config = replace(tracker_config, assist=tracker_config.assist or assist)
                 config = replace(init_train, timesteps=config.timesteps, minutes=config.minutes, seed=config.seed)
                 run_config["init"] = str(init)
         run_dir.mkdir(parents=True, exist_ok=True)

@@ -280,6 +280,47 @@ def train(
     )
 
 
+def _new_ppo(vec, config: TrainConfig, run_dir: Path):
+    from stable_baselines3 import PPO
+
+    return PPO(
+        "MlpPolicy", vec, n_steps=config.n_steps, batch_size=min(config.batch_size, config.n_steps * config.envs), n_epochs=config.n_epochs,
+        learning_rate=config.learning_rate, target_kl=config.target_kl, gamma=config.gamma, gae_lambda=config.gae_lambda, clip_range=config.clip_range,
+        ent_coef=0.0, vf_coef=0.5, max_grad_norm=0.5, seed=config.seed, device="cpu", verbose=0,
+        policy_kwargs={"log_std_init": config.log_std_init, "net_arch": {"pi": list(config.net_arch), "vf": list(config.net_arch)}},
+        tensorboard_log=str(run_dir / "tb"),
+    )
+
+
+def _action_width(policy_zip: str | Path) -> int:
+    """Number of actions of the policy in ``policy_zip`` (from its weights, without loading SB3)."""
+    import io
+
+    import torch
+
+    with zipfile.ZipFile(policy_zip) as z:
+        state = torch.load(io.BytesIO(z.read("policy.pth")), map_location="cpu", weights_only=True)
+    return int(state["log_std"].shape[0])
+
+
+def _transplant(source, target) -> None:
+    """Copy ``source``'s weights into ``target`` (same network but more actions): the shared
+    actions keep theirs, the extra ones start at zero mean with ``target``'s initial std."""
+    import torch
+
+    src, dst = source.state_dict(), target.state_dict()
+    with torch.no_grad():
+        for name, value in src.items():
+            if dst[name].shape == value.shape:
+                dst[name].copy_(value)
+            else:
+                rows = value.shape[0]
+                dst[name][:rows].copy_(value)
+                if name.startswith("action_net"):
+                    dst[name][rows:].zero_()
+    target.load_state_dict(dst)
+
+
 def learn(
     run_dir: Path, make_env: Callable[[int], object], config: TrainConfig, resume: bool, init: str | Path | None,
     motion_text: str | None, run_config: dict, progress: Progress | None = None,
@@ -306,7 +347,15 @@ def learn(
     venv = mpi.MpiVecEnv(make_env, config.envs)
     venv.seed(config.seed)
     checkpoint = run_dir / "checkpoint.zip"
-    if resume or init is not None:
+    if init is not None and not resume and _action_width(init) != venv.action_space.shape[0]:
+        # A tracker fine-tuned with assistance has six more outputs (the root's force and torque).
+        normalization, _, _ = load_extras(init)
+        normalization.set_venv(venv)
+        normalization.action_space = venv.action_space  # the pickled wrapper still has the old one
+        vec = normalization
+        model = _new_ppo(vec, config, run_dir)
+        _transplant(PPO.load(init, device="cpu").policy, model.policy)
+    elif resume or init is not None:
         start_from = checkpoint if resume else Path(init)
         normalization, _, _ = load_extras(start_from)
         normalization.set_venv(venv)
@@ -319,13 +368,7 @@ def learn(
             model.set_random_seed(config.seed)  # PPO.load re-seeded everything with the init policy's own seed
     else:
         vec = VecNormalize(venv, norm_obs=True, norm_reward=False, clip_obs=10.0, gamma=config.gamma)
-        model = PPO(
-            "MlpPolicy", vec, n_steps=config.n_steps, batch_size=min(config.batch_size, config.n_steps * config.envs), n_epochs=config.n_epochs,
-            learning_rate=config.learning_rate, target_kl=config.target_kl, gamma=config.gamma, gae_lambda=config.gae_lambda, clip_range=config.clip_range,
-            ent_coef=0.0, vf_coef=0.5, max_grad_norm=0.5, seed=config.seed, device="cpu", verbose=0,
-            policy_kwargs={"log_std_init": config.log_std_init, "net_arch": {"pi": list(config.net_arch), "vf": list(config.net_arch)}},
-            tensorboard_log=str(run_dir / "tb"),
-        )
+        model = _new_ppo(vec, config, run_dir)
 
     def save(path: Path) -> None:
         save_policy(model, vec, path, motion_text, run_config)  # VecNormalize pickles without its env

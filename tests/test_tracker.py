@@ -240,3 +240,39 @@ def test_ship_then_resume_from_the_shipped_folder(tracker_run, tmp_path):
     assert resumed.returncode == 0, resumed.stderr[-3000:]
     with (run / "progress.csv").open() as f:
         assert [int(r["steps"]) for r in csv.DictReader(f)] == [512, 1024, 1536, 2048]  # the shipped rows, then this session's
+
+
+def test_assistance_pushes_the_root_and_is_reported(walk):
+    config = replace(TrackerConfig(), assist=True, max_body_error_m=0.0)
+    still, pushed = TrackerEnv([walk], config), TrackerEnv([walk], config)
+    try:
+        pd_actions = TrackerEnv([walk]).action_space.shape[0]
+        assert pushed.action_space.shape[0] == pd_actions + 6
+        sideways = np.zeros(pushed.action_space.shape)
+        sideways[pd_actions + 2] = 1.0  # +Z force: about 1 g
+        for env in (still, pushed):
+            env.reset(options={"clip": 0, "start_step": 10})
+        for _ in range(8):
+            still.step(np.zeros(still.action_space.shape))
+            _, _, _, _, info = pushed.step(sideways)
+        assert info["assist_n_per_kg"] == pytest.approx(10.0)
+        assert pushed._state[2][0, 2] > still._state[2][0, 2] + 0.05  # the root was pushed along +Z
+    finally:
+        still.close()
+        pushed.close()
+
+
+def test_assisted_fine_tune_keeps_the_tracker_outputs(tracker_run, tmp_path):
+    from control.fine_tune import fine_tune
+    from control.tracker_evaluate import load_tracker
+
+    run = fine_tune(MOTIONS / "humanoid3d_punch.txt", tracker_run / "policy.zip", tmp_path / "ft", minutes=5, timesteps=1, assist=True).parent
+    tracker, tuned = load_tracker(tracker_run / "policy.zip"), load_tracker(run / "policy.zip")
+    assert tuned.config.assist and not tracker.config.assist
+    obs = np.random.default_rng(0).normal(size=(4,) + tracker.model.observation_space.shape).astype(np.float32)
+    before, after = tracker.act(obs), tuned.act(obs)
+    # One PPO iteration moved the weights only a little; the new outputs started at zero.
+    assert after.shape[1] == before.shape[1] + 6
+    assert np.abs(after[:, : before.shape[1]] - before).max() < 0.3
+    figures = json.loads(run_cli("evaluate", str(run / "policy.zip"), "--motion", str(MOTIONS / "humanoid3d_punch.txt"), "--from-start", "--json").stdout)
+    assert figures["assisted"] is True and figures["assist_mean_n_per_kg"] >= 0.0
