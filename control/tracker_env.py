@@ -42,8 +42,9 @@ class TrackerConfig:
     env: EnvConfig = field(default_factory=lambda: EnvConfig(episode_seconds=10.0, max_root_deviation_m=0.0))
     future_steps: tuple[int, ...] = (1, 2, 4, 8, 16)
     """Reference frames shown to the policy, in control steps ahead (30 Hz: 33 ms to 0.53 s)."""
-    max_body_error_m: float = 0.3
-    """End a training episode when the mean body-position error (world) passes this."""
+    max_body_error_m: float = 0.5
+    """End a training episode when the mean body-position error (world) passes this. At 0.3 m,
+    78 % of the early training episodes ended on this limit before any fall (docs/tracker.md)."""
     sampling_floor: float = 0.1
     """Weight of a clip that never fails, against up to 1 + this for one that always fails."""
     failure_memory: float = 0.05
