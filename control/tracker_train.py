@@ -23,7 +23,7 @@ from pathlib import Path
 from control import mpi
 from control.imitation_env import EnvConfig
 from control.rewards import RewardSpec
-from control.train import Progress, TrainConfig, learn
+from control.train import Progress, TrainConfig, append_csv_row, learn
 
 TRACKER_TRAIN_DEFAULTS = TrainConfig(
     timesteps=200_000_000, minutes=170.0, envs=16, n_steps=512, batch_size=2048, n_epochs=5,
@@ -163,12 +163,7 @@ def _validator(run_dir: Path, clips, motions, tracker_config):
             "walk_run_success_rate": walk_run["success_rate"], "mean_body_pos_error_mm": overall["mean_body_pos_error_mm"],
             "clips": overall["clips"], "eval_s": round(time.monotonic() - began, 1),
         }
-        new = not path.exists()
-        with path.open("a", newline="") as f:
-            writer = csv.DictWriter(f, fieldnames=list(row))
-            if new:
-                writer.writeheader()
-            writer.writerow(row)
+        append_csv_row(path, row)
         model.logger.record("validation/success_rate", overall["success_rate"])
         model.logger.record("validation/walk_run_success_rate", walk_run["success_rate"])
         model.logger.record("validation/mean_body_pos_error_mm", overall["mean_body_pos_error_mm"])

@@ -121,6 +121,16 @@ def is_tracker(path: str | Path) -> bool:
         return False
 
 
+def append_csv_row(path: Path, row: dict) -> None:
+    """Append ``row`` to the CSV file ``path``, writing the header first if the file is new."""
+    new = not path.exists()
+    with path.open("a", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(row))
+        if new:
+            writer.writeheader()
+        writer.writerow(row)
+
+
 class _Monitor:
     """Progress line, CSV log, time limit and periodic checkpoints (an SB3 callback)."""
 
@@ -186,13 +196,7 @@ class _Monitor:
         logger.record("vidmimic/falls", self.falls)
         logger.record("vidmimic/explosions", self.explosions)
         row = {"steps": steps, "wall_s": round(now - self.start, 1), "samples_per_s": round(rate, 1), "episode_length": recent_len, "episode_return": recent_ret, "falls": self.falls, "explosions": self.explosions}
-        path = self.run_dir / "progress.csv"
-        new = not path.exists()
-        with path.open("a", newline="") as f:
-            writer = csv.DictWriter(f, fieldnames=list(row))
-            if new:
-                writer.writeheader()
-            writer.writerow(row)
+        append_csv_row(self.run_dir / "progress.csv", row)
         print(
             f"steps {steps:>10,d}  {rate:7.0f} samples/s  episode {recent_len:6.1f} steps  return {recent_ret:7.2f}"
             f"  reward/step {recent_ret / max(recent_len, 1e-9):5.3f}  ETA {max(left, 0) / 60:6.1f} min",
