@@ -12,7 +12,7 @@ Sections (each prints its part of one JSON object):
 * ``videos``: the real recordings in ../shared/data (the four pose2sim views, the Sports2D
   video) and the demo's generated sample video, each through ``vidmimic run`` (estimate,
   retarget, then the tracker fine-tuned on the clip on 2 MPI ranks): zero-shot and after each
-  ``--fine-tune-minutes`` budget.
+  ``--fine-tune-minutes`` budget (0: zero-shot only).
 * ``speedup``: for the first ``--speedup-clips`` validation clips, the wall-clock until the
   first policy whose 10-s replay from the clip's start does not fall, training per-clip PPO
   from scratch against fine-tuning the tracker, in turns of ``--check-minutes``, in the same run.
@@ -82,9 +82,10 @@ def videos_section(policy: Path, work: Path, budgets: list[float]) -> dict:
             _vidmimic("run", str(video), "-o", str(job), "--init-policy", str(policy), "--train-minutes", str(minutes), "--workers", "2")
             controller = json.loads((job / "controller.json").read_text())
             figures.setdefault("zero_shot", _figures(controller["candidates"]["tracker"]))
-            figures[f"fine_tuned_{minutes:g}min"] = {**_figures(controller["candidates"]["fine-tuned"]), "job_wall_clock_s": round(time.monotonic() - began, 1)}
+            if minutes > 0:
+                figures[f"fine_tuned_{minutes:g}min"] = {**_figures(controller["candidates"]["fine-tuned"]), "job_wall_clock_s": round(time.monotonic() - began, 1)}
         out[name] = figures
-    for key in ["zero_shot"] + [f"fine_tuned_{m:g}min" for m in budgets]:
+    for key in ["zero_shot"] + [f"fine_tuned_{m:g}min" for m in budgets if m > 0]:
         rows = [v[key] for v in out.values() if key in v]
         if rows:
             out.setdefault("pooled", {})[key] = {"videos": len(rows), "success_rate": round(sum(r["success"] for r in rows) / len(rows), 4)}
