@@ -206,7 +206,10 @@ def _run(args: argparse.Namespace) -> int:
     if args.walk and (args.loop or args.symmetric or args.swing_clearance or args.pin_stance or args.phase_policy):
         raise input_error(None, "--walk sets the loop options itself; give either --walk or --loop with its options")
     options = RunOptions(train_minutes=args.train_minutes, train_timesteps=args.train_timesteps, workers=args.workers, estimator=args.estimator, max_frames=args.max_frames, seed=args.seed, init_policy=args.init_policy, loop=args.loop, phase_policy=args.phase_policy,
-                         symmetric=args.symmetric, swing_clearance_m=args.swing_clearance, pin_stance=args.pin_stance, from_scratch=args.from_scratch)
+                         symmetric=args.symmetric, swing_clearance_m=args.swing_clearance, pin_stance=args.pin_stance, from_scratch=args.from_scratch,
+                         assist=args.assist)
+    if args.assist and args.from_scratch:
+        raise input_error(None, "--assist fine-tunes the tracker; it does not apply to --from-scratch")
     if args.from_scratch and args.init_policy:
         raise input_error(None, "--from-scratch trains a new policy; it cannot also start from --init-policy")
     if (args.symmetric or args.swing_clearance or args.pin_stance or args.phase_policy) and not args.loop:
@@ -231,14 +234,15 @@ def _serve(args: argparse.Namespace) -> int:
 
     if args.init_policy is not None:
         _require_file(args.init_policy)
-    settings = Settings.from_env(host=args.host, port=args.port, token=args.token, workers=args.workers, data_dir=args.data,
-                                 database=args.database, max_upload_mb=args.max_upload_mb, train_minutes=args.train_minutes,
-                                 init_policy=args.init_policy, estimator=args.estimator)
-    _require_estimator(settings.estimator)
     try:
+        settings = Settings.from_env(host=args.host, port=args.port, token=args.token, token_file=args.token_file, allowed_hosts=args.allowed_host,
+                                     workers=args.workers, data_dir=args.data, database=args.database, max_upload_mb=args.max_upload_mb,
+                                     max_queued_jobs=args.max_queued_jobs, max_event_streams=args.max_event_streams,
+                                     train_minutes=args.train_minutes, init_policy=args.init_policy, estimator=args.estimator)
         settings.check()
     except ValueError as exc:
         raise input_error(None, str(exc)) from None
+    _require_estimator(settings.estimator)
     print(f"vidmimic serving on http://{settings.host}:{settings.port}/ (data in {settings.data_dir})", flush=True)
     serve(settings)
     return 0
@@ -374,6 +378,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="start from this policy.zip: a tracker is fine-tuned on the clip, an imitation policy warm-starts per-clip training "
                         "(default: the shipped tracker, policies/tracker/policy.zip)")
     p.add_argument("--from-scratch", action="store_true", help="train a per-clip imitation policy from nothing instead of starting from the tracker")
+    p.add_argument("--assist", action="store_true",
+                   help="ASSISTANCE, not physics alone: fine-tune with a residual force on the character's root (residual force control) for "
+                        "motions physics cannot yet follow (fast dances, acrobatics, noisy estimates); its mean magnitude is reported")
     p.add_argument("--walk", action="store_true",
                    help="the demo's settings for a walk: --loop --symmetric --swing-clearance 0.10, phase from policies/humanoid3d_walk")
     p.add_argument("--loop", action="store_true",
@@ -391,8 +398,14 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("serve", help="the web app: upload videos, follow jobs, view and download results")
     p.add_argument("--host", default="127.0.0.1", help="address to bind (beyond loopback a --token is required)")
     p.add_argument("--port", type=int, default=8000)
-    p.add_argument("--token", help="clients must send it (Authorization: Bearer TOKEN or ?token=TOKEN)")
+    p.add_argument("--token", help="clients must send it (Authorization: Bearer TOKEN, or ?token=TOKEN once in a browser); "
+                                   "visible in ps: prefer --token-file or VIDMIMIC_TOKEN")
+    p.add_argument("--token-file", type=Path, help="read the token from this file's first line (or VIDMIMIC_TOKEN_FILE)")
+    p.add_argument("--allowed-host", action="append", metavar="NAME",
+                   help="a host name clients may use besides the address served (repeatable; '*': any, behind a proxy that checks it)")
     p.add_argument("--workers", type=int, default=1, help="jobs processed at the same time")
+    p.add_argument("--max-queued-jobs", type=int, help="waiting jobs beyond which uploads get 429 (default 20)")
+    p.add_argument("--max-event-streams", type=int, help="open progress streams per client address (default 10)")
     p.add_argument("--data", type=Path, help="data folder (default ./vidmimic_data or VIDMIMIC_DATA_DIR)")
     p.add_argument("--database", type=Path, help="SQLite file (default DATA/jobs.sqlite)")
     p.add_argument("--max-upload-mb", type=float)

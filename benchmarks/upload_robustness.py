@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import signal
 import sys
 import tempfile
 import threading
@@ -53,7 +52,7 @@ def main() -> int:
     parser.add_argument("--concurrent", type=int, default=10)
     parser.add_argument("--poll-seconds", type=float, default=30.0, help="keep polling this long after the uploads, while the jobs run")
     args = parser.parse_args()
-    from tests.test_server import Server
+    from tests.server_process import Server
 
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
@@ -113,10 +112,10 @@ def main() -> int:
             alive = requests.get(server.url + "/", timeout=60).status_code == 200
         finally:
             stop.set()
-            server.kill(signal.SIGTERM)
+            server.stop()
         clips = {"small.mp4", "uhd.mp4", "long.mp4"}
         escaped = [str(p) for p in tmp.iterdir() if p.name not in clips | {"data"}]
-        escaped += [str(p) for p in data.rglob("*") if p.is_file() and not p.name.startswith("jobs.sqlite")
+        escaped += [str(p) for p in data.rglob("*") if p.is_file() and not p.name.startswith("jobs.sqlite") and p.name != "server.lock"
                     and not (p.relative_to(data).parts[0] == "jobs" and p.relative_to(data).parts[1] in created)]
         answered = [r["status"] for name, r in results.items() if name != "concurrent"] + [r["status"] for r in together]
         report = {

@@ -13,6 +13,7 @@ carried with it), so exported files open like any AMASS file.
 from __future__ import annotations
 
 import zipfile
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -34,6 +35,14 @@ def _change_world(motion_poses: np.ndarray, trans: np.ndarray, world_rot: np.nda
     return poses, rot.rotate(world_rot, pelvis) - pelvis_rest
 
 
+def _numbers(path: Path, arrays: dict, key: str) -> np.ndarray:
+    """``arrays[key]`` as floats; InputError if it holds anything else (strings, records)."""
+    try:
+        return np.asarray(arrays[key], dtype=float)
+    except (TypeError, ValueError):
+        raise input_error(path, f'"{key}" is not numeric (dtype {arrays[key].dtype})') from None
+
+
 def read_amass(path: str | Path, smpl_model: str | Path | None = None) -> SmplMotion:
     """Load an AMASS-style npz into a Y-up :class:`SmplMotion`.
 
@@ -44,12 +53,15 @@ def read_amass(path: str | Path, smpl_model: str | Path | None = None) -> SmplMo
     try:
         with np.load(path, allow_pickle=False) as data:
             arrays = {k: data[k] for k in data.files}
-    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
+    except (OSError, ValueError, zipfile.BadZipFile, EOFError, zlib.error) as exc:
         raise input_error(path, f"not a readable npz file ({exc})") from None
     if "poses" in arrays:
-        flat = np.asarray(arrays["poses"], dtype=float)
+        flat = _numbers(path, arrays, "poses")
     elif "root_orient" in arrays and "pose_body" in arrays:
-        flat = np.concatenate([arrays["root_orient"], arrays["pose_body"]], axis=1).astype(float)
+        root, body = _numbers(path, arrays, "root_orient"), _numbers(path, arrays, "pose_body")
+        if root.ndim != 2 or body.ndim != 2 or root.shape[0] != body.shape[0]:
+            raise input_error(path, f'"root_orient" {root.shape} and "pose_body" {body.shape} do not line up frame by frame')
+        flat = np.concatenate([root, body], axis=1)
     else:
         raise input_error(path, 'no "poses" array (nor "root_orient" + "pose_body")')
     if flat.ndim != 2 or flat.shape[1] % 3 != 0 or flat.shape[1] // 3 not in (21, 22, 24, 52, 55):
@@ -59,13 +71,16 @@ def read_amass(path: str | Path, smpl_model: str | Path | None = None) -> SmplMo
         raise input_error(path, "empty clip: no frames")
     if "trans" not in arrays:
         raise input_error(path, 'no "trans" array')
-    trans = np.asarray(arrays["trans"], dtype=float)
+    trans = _numbers(path, arrays, "trans")
     if trans.shape != (frames, 3):
         raise input_error(path, f'"trans" has shape {trans.shape}; expected ({frames}, 3)')
     fps_key = next((k for k in ("mocap_framerate", "mocap_frame_rate", "fps") if k in arrays), None)
     if fps_key is None:
         raise input_error(path, 'no "mocap_framerate"')
-    fps = float(arrays[fps_key])
+    rate = _numbers(path, arrays, fps_key)
+    if rate.size != 1:
+        raise input_error(path, f'"{fps_key}" has shape {rate.shape}; expected one number')
+    fps = float(rate.reshape(-1)[0])
     poses = np.zeros((frames, NUM_SMPL_JOINTS, 3))
     joints_in_file = flat.shape[1] // 3
     kept = NUM_SMPL_JOINTS if joints_in_file == NUM_SMPL_JOINTS else min(joints_in_file, _BODY_JOINTS_WITHOUT_HANDS)
@@ -73,7 +88,7 @@ def read_amass(path: str | Path, smpl_model: str | Path | None = None) -> SmplMo
     if not (np.all(np.isfinite(poses)) and np.all(np.isfinite(trans)) and np.isfinite(fps) and fps > 0):
         raise input_error(path, "poses, trans or frame rate contain NaN, infinity or a non-positive rate")
     gender = str(arrays["gender"]) if "gender" in arrays else "neutral"
-    betas = np.asarray(arrays.get("betas", np.zeros(10)), dtype=float).reshape(-1)
+    betas = _numbers(path, arrays, "betas").reshape(-1) if "betas" in arrays else np.zeros(10)
     skeleton = smpl_skeleton(smpl_model, betas) if smpl_model else smpl_skeleton()
     poses, trans = _change_world(poses, trans, Z_UP_TO_Y_UP, skeleton.offsets[0])
     return SmplMotion(poses, trans, fps, betas, gender, skeleton)

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from characters import rotations as rot
-from characters.errors import atomic_output, input_error
+from characters.errors import InputError, atomic_output, input_error
 from characters.skeleton import Skeleton
 
 
@@ -87,6 +87,8 @@ def read_bvh(path: str | Path) -> BvhClip:
                 i += 4
             elif tok == "CHANNELS":
                 count = int(tokens[i + 1])
+                if count < 0:
+                    raise input_error(path, f"CHANNELS {count}: a channel count cannot be negative")
                 channels[-1] = tokens[i + 2 : i + 2 + count]
                 i += 2 + count
             else:
@@ -98,11 +100,17 @@ def read_bvh(path: str | Path) -> BvhClip:
         values = np.array([float(v) for v in tokens[i + 6 :]])
     except IndexError:
         raise input_error(path, "truncated BVH file") from None
+    except InputError:
+        raise
     except ValueError as exc:
         raise input_error(path, f"malformed number ({exc})") from None
     if not names:
         raise input_error(path, "no joints in HIERARCHY")
     width = sum(len(c) for c in channels)
+    known = {axis + kind for axis in "xyz" for kind in ("position", "rotation")}
+    unknown = next((c for chans in channels for c in chans if c.lower() not in known), None)
+    if unknown is not None:
+        raise input_error(path, f"unknown channel {unknown!r}; channels are Xposition .. Zposition and Xrotation .. Zrotation")
     if frames <= 0:
         raise input_error(path, "empty clip: no frames")
     if values.size != frames * width:

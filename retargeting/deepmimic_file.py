@@ -49,6 +49,8 @@ def read_deepmimic(path: str | Path, character: Character) -> CharacterMotion:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise input_error(path, f"invalid or truncated JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from None
+    except RecursionError:
+        raise input_error(path, "JSON nested too deeply to be a motion") from None
     if not isinstance(data, dict) or "Frames" not in data:
         raise input_error(path, 'not a DeepMimic motion: no "Frames" list')
     frames = data["Frames"]

@@ -92,6 +92,45 @@ def case_not_npz(tmp):
     return p, "not a readable npz"
 
 
+def case_npz_frame_rate_not_one_number(tmp):
+    p = tmp / "rates.npz"
+    np.savez(p, poses=np.zeros((4, 72)), trans=np.zeros((4, 3)), mocap_framerate=np.array([30.0, 60.0]))
+    return p, '"mocap_framerate" has shape (2,); expected one number'
+
+
+def case_npz_poses_of_text(tmp):
+    p = tmp / "words.npz"
+    np.savez(p, poses=np.full((4, 72), "a"), trans=np.zeros((4, 3)), mocap_framerate=30.0)
+    return p, '"poses" is not numeric'
+
+
+def case_npz_frame_rate_of_text(tmp):
+    p = tmp / "thirty.npz"
+    np.savez(p, poses=np.zeros((4, 72)), trans=np.zeros((4, 3)), mocap_framerate="thirty")
+    return p, '"mocap_framerate" is not numeric'
+
+
+def case_bvh_unknown_channel(tmp):
+    p = tmp / "channel.bvh"
+    p.write_text(
+        "HIERARCHY\nROOT Hips\n{\n OFFSET 0 0 0\n CHANNELS 3 Xposition Yposition Qrotation\n End Site\n {\n  OFFSET 0 1 0\n }\n}\n"
+        "MOTION\nFrames: 1\nFrame Time: 0.01\n0 0 0\n"
+    )
+    return p, "unknown channel 'Qrotation'"
+
+
+def case_bvh_negative_channel_count(tmp):
+    p = tmp / "negative.bvh"
+    p.write_text("HIERARCHY\nROOT Hips\n{\n OFFSET 0 0 0\n CHANNELS -2 Xposition Yposition\n}\nMOTION\nFrames: 1\nFrame Time: 0.01\n0\n")
+    return p, "CHANNELS -2"
+
+
+def case_json_nested_too_deeply(tmp):
+    p = tmp / "deep.txt"
+    p.write_text("[" * 100_000 + "]" * 100_000)
+    return p, "nested too deeply"
+
+
 def case_missing_file(tmp):
     return tmp / "nowhere.txt", "no such file"
 

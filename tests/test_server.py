@@ -2,7 +2,6 @@
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -13,35 +12,9 @@ import requests
 
 from pose_estimation import DEFAULT_ESTIMATOR
 from tests.conftest import ROOT, SHARED_DATA, assert_same_motion, require_shared, run_cli
+from tests.server_process import Server, descendants, process_alive, worker_pids
 
 VIEW = SHARED_DATA / "multiview" / "pose2sim_single" / "videos" / "cam01.mp4"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Server:
-    def __init__(self, data, *extra, env=None):
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        cmd = [sys.executable, "-m", "app.cli", "serve", "--port", str(self.port), "--data", str(data), "--train-minutes", "0.15", *extra]
-        environment = dict(os.environ, PYTHONPATH=str(ROOT), VIDMIMIC_TRAIN_TIMESTEPS="1024", **(env or {}))
-        self.proc = subprocess.Popen(cmd, cwd=ROOT, env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
-        deadline = time.time() + 60
-        while time.time() < deadline:
-            try:
-                requests.get(self.url + "/api/jobs", timeout=1, params={"token": "secret"})
-                return
-            except requests.ConnectionError:
-                time.sleep(0.3)
-        raise RuntimeError("server did not start")
-
-    def kill(self, sig=signal.SIGKILL):
-        os.killpg(self.proc.pid, sig)  # the server and its worker processes
-        self.proc.wait(timeout=30)
 
 
 @pytest.fixture
@@ -100,7 +73,8 @@ def test_upload_follow_download_delete(tmp_path, clip):
         job = wait_for(f"{server.url}/api/jobs/{job_id}", ("done", "failed"))
         assert job["status"] == "done" and job["replay_seconds"] == 0.5
         page = requests.get(f"{server.url}/jobs/{job_id}")
-        assert page.status_code == 200 and "EventSource" in page.text
+        assert page.status_code == 200 and "/static/app/job.js" in page.text
+        assert "EventSource" in requests.get(f"{server.url}/static/app/job.js").text
         assert requests.delete(f"{server.url}/api/jobs/{job_id}").status_code == 204
         assert not (tmp_path / "data" / "jobs" / job_id).exists()
         assert requests.get(f"{server.url}/api/jobs/{job_id}").status_code == 404
@@ -220,3 +194,174 @@ def test_bad_and_concurrent_uploads_get_a_job_or_a_4xx_and_nothing_is_lost():
     assert cases["dot_dot_filename"]["job_name"] == "escape.mp4" and cases["concurrent"]["statuses"] == {"201": 4}
     assert report["every_answer_a_job_or_4xx"] and report["server_still_serving"]
     assert report["jobs_lost"] == [] and report["files_outside_their_job_folder"] == []
+
+
+# -- faults: worker lifetimes, one owner per job, a queue that never stalls, a full disk -------------------
+
+
+def owner_pid(owner: str) -> int:
+    return int(owner.split("/")[1])
+
+
+def test_sigterm_to_the_server_alone_ends_it_and_its_workers_within_15_s(tmp_path, clip):
+    server = Server(tmp_path / "data")
+    try:
+        job_id = server.upload(clip).json()["id"]
+        server.wait_for(job_id, ("running",), stages=("train",), timeout=300)  # training: it catches SIGTERM to save and carry on
+        family = [server.proc.pid, *descendants(server.proc.pid)]
+        assert owner_pid(server.job_row(job_id)["owner"]) in family
+        os.kill(server.proc.pid, signal.SIGTERM)  # the server alone, not its process group
+        deadline = time.time() + 15
+        while time.time() < deadline and any(process_alive(p) for p in family):
+            time.sleep(0.2)
+        assert [p for p in family if process_alive(p)] == [], server.log()[-2000:]
+        assert server.job_row(job_id)["status"] == "running"  # left to the next server to resume
+    finally:
+        server.kill()
+
+
+def test_after_kill_9_of_the_server_alone_no_job_has_two_workers(tmp_path, clip):
+    data = tmp_path / "data"
+    first = Server(data)
+    job_id = first.upload(clip).json()["id"]
+    first.wait_for(job_id, ("running",), stages=("train",), timeout=300)
+    old_owner = first.job_row(job_id)["owner"]
+    old_worker = owner_pid(old_owner)
+    os.kill(first.proc.pid, signal.SIGKILL)  # the server alone: its worker is not signalled
+    killed = time.time()
+    first.proc.wait()
+    second = Server(data)  # the first server is gone, so its lock is free
+    try:
+        orphan_gone, taken = None, None
+        while time.time() < killed + 120 and taken is None:
+            row = second.job_row(job_id)  # read before checking the old worker: a takeover seen here happened before the check
+            alive = process_alive(old_worker)
+            if not alive and orphan_gone is None:
+                orphan_gone = time.time()
+            if row["owner"] and row["owner"] != old_owner:
+                assert not alive, "a second worker took the job while the first still ran"
+                taken = time.time()
+            time.sleep(0.05)
+        assert orphan_gone is not None and orphan_gone - killed < 5, "the orphaned worker did not end with its server"
+        assert taken is not None, f"the job was never resumed: {second.job_row(job_id)}"
+        assert owner_pid(second.job_row(job_id)["owner"]) in worker_pids(second.proc.pid)
+        job = second.wait_for(job_id, ("done", "failed"), timeout=400)
+        assert job["status"] == "done", job["error"]
+    finally:
+        second.stop()
+        first.log_path.unlink(missing_ok=True)
+
+
+def test_a_second_server_on_the_same_data_folder_refuses_to_start(tmp_path):
+    from tests.server_process import free_port
+
+    first = Server(tmp_path / "data", "--workers", "0")
+    try:
+        result = run_cli("serve", "--port", str(free_port()), "--data", str(tmp_path / "data"), "--workers", "0")
+        assert result.returncode == 2 and "another vidmimic server" in result.stderr, result.stderr
+        assert len(result.stderr.strip().splitlines()) == 1
+    finally:
+        first.stop()
+    Server(tmp_path / "data", "--workers", "0").stop()  # once the first is gone, a new one starts
+
+
+def test_ghost_failing_and_crashed_jobs_do_not_stall_the_queue(tmp_path, clip):
+    """One worker: a job whose folder is gone, one whose upload is not a video, one that fails with an
+    unexpected error and one whose worker process dies are each marked failed with one line, and the
+    next valid upload is processed."""
+    import shutil
+
+    from app.server.store import JobStore
+
+    data = tmp_path / "data"
+    store = JobStore(data / "jobs.sqlite")
+    ghost = store.create("ghost.mp4", 0.15)
+    broken = store.create("broken.mp4", 0.15)
+    (data / "jobs" / broken).mkdir(parents=True)
+    (data / "jobs" / broken / "upload.mp4").write_bytes(b"not a video at all")
+    odd = store.create("odd.mp4", 0.15)
+    (data / "jobs" / odd).mkdir()
+    shutil.copy(clip, data / "jobs" / odd / "upload.mp4")
+    (data / "jobs" / odd / "out").write_text("a file where the output folder goes")
+    server = Server(data)
+    try:
+        errors = {}
+        for job_id in (ghost, broken, odd):
+            job = server.wait_for(job_id, ("failed",), timeout=120)
+            errors[job_id] = job["error"]
+            assert job["error"] and "\n" not in job["error"] and "Traceback" not in job["error"], job["error"]
+        assert "gone" in errors[ghost] and "not a video" in errors[broken] and "FileExistsError" in errors[odd]
+        crashed = server.upload(clip).json()["id"]
+        server.wait_for(crashed, ("running",), timeout=120)
+        worker = owner_pid(server.job_row(crashed)["owner"])
+        os.kill(worker, signal.SIGKILL)
+        job = server.wait_for(crashed, ("failed",), timeout=60)
+        assert "worker process died (killed by SIGKILL)" in job["error"]
+        valid = server.upload(clip).json()["id"]
+        job = server.wait_for(valid, ("done", "failed"), timeout=400)
+        assert job["status"] == "done", job["error"]
+        assert worker not in worker_pids(server.proc.pid) and len(worker_pids(server.proc.pid)) == 1  # replaced, not added
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A folder on a 3 MB filesystem (tmpfs) if this machine lets the tests mount one; else None."""
+    folder = tmp_path / "small"
+    folder.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=3m", "tmpfs", str(folder)], capture_output=True).returncode == 0
+    yield folder if mounted else None
+    if mounted:
+        subprocess.run(["umount", "-l", str(folder)], capture_output=True)
+
+
+def _limit_file_size() -> None:
+    """In the server before exec: files it writes may not exceed 2 MB (EFBIG instead of SIGXFSZ)."""
+    import resource
+
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (2 << 20, 2 << 20))
+
+
+def test_a_full_disk_answers_one_line_and_leaves_nothing_half_made(tmp_path, clip, small_disk):
+    """The data folder on a 3 MB filesystem (or, where mounting is not allowed, a 2 MB file-size limit):
+    an upload that does not fit gets 507 (500 for the limit) and leaves no job; a job that runs out of
+    space fails with one line; the server keeps serving."""
+    data = (small_disk or tmp_path) / "data"
+    database = tmp_path / "jobs.sqlite"  # the job table elsewhere: this is about the jobs' files
+    extra = ("--database", str(database), "--workers", "0")
+    limit = None if small_disk else _limit_file_size
+    server = Server(data, *extra, preexec_fn=limit)
+    try:
+        too_big = clip.read_bytes() + bytes(4 << 20)
+        reply = server.post("/api/jobs", files={"file": ("big.mp4", too_big)})
+        assert reply.status_code == (507 if small_disk else 500), reply.text
+        assert ("disk is full" if small_disk else "File too large") in reply.json()["error"]
+        assert server.get("/api/jobs").json() == [] and list((data / "jobs").iterdir()) == []
+        created = server.upload(clip)
+        assert created.status_code == 201, created.text
+        job_id = created.json()["id"]
+    finally:
+        server.stop()
+    assert "Traceback" not in server.log()
+    if not small_disk:
+        return  # a job's files stay under a file-size limit: only a full filesystem fails it
+    filler = data / "filler"
+    fd = os.open(filler, os.O_WRONLY | os.O_CREAT)
+    try:  # fill what is left, then let a worker run the job
+        while True:
+            os.write(fd, bytes(64 << 10))
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+    server = Server(data, "--database", str(database))
+    try:
+        job = server.wait_for(job_id, ("failed",), timeout=300)
+        assert "\n" not in job["error"] and "Traceback" not in job["error"], job["error"]
+        assert "the server's disk is full" in job["error"], job["error"]
+        filler.unlink(missing_ok=True)
+        assert server.get("/api/jobs").status_code == 200
+    finally:
+        server.stop()

@@ -8,7 +8,12 @@ const { chromium } = require(path.join(__dirname, '..', '..', 'app', 'server', '
            '--disable-component-update', '--disable-sync', '--use-angle=swiftshader', '--enable-unsafe-swiftshader'] });
   const page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
   await page.goto(url);
-  if (waitViewer) await page.waitForFunction(() => window.viewerState && window.viewerState.frames > 30, null, { timeout: 60000 });
+  // polled from here: waitForFunction evaluates with eval in the page, which the app's CSP forbids
+  const deadline = Date.now() + 60000;
+  while (waitViewer && !(await page.evaluate(() => window.viewerState && window.viewerState.frames > 30))) {
+    if (Date.now() > deadline) throw new Error('the 3D viewer drew no frames');
+    await page.waitForTimeout(200);
+  }
   await page.waitForTimeout(1500);
   await page.screenshot({ path: out, fullPage: true });
   await browser.close();

@@ -3,6 +3,21 @@
 const path = require('path');
 const { chromium } = require(path.join(__dirname, '..', '..', 'app', 'server', 'web', 'node_modules', 'playwright-core'));
 
+// Poll a condition from Node with page.evaluate: Playwright's waitForFunction evaluates its
+// predicate with eval inside the page, which the app's Content-Security-Policy forbids.
+async function waitUntil(page, condition, arg, timeout) {
+  const deadline = Date.now() + timeout;
+  for (;;) {
+    try {
+      if (await page.evaluate(condition, arg)) return;
+    } catch (e) {
+      if (!/context was destroyed|navigat/i.test(String(e))) throw e;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeout} ms waiting for ${condition}`);
+    await page.waitForTimeout(200);
+  }
+}
+
 (async () => {
   const [url, video, screenshot] = process.argv.slice(2);
   const browser = await chromium.launch({
@@ -20,17 +35,17 @@ const { chromium } = require(path.join(__dirname, '..', '..', 'app', 'server', '
     await page.fill('#minutes', '1');
     await page.selectOption('#estimator', 'lifter');
     await Promise.all([page.waitForURL(/\/jobs\//, { timeout: 60000 }), page.click('#send')]);
-    await page.waitForFunction(() => ['done', 'failed'].includes(document.getElementById('status').textContent), null, { timeout: 300000 });
+    await waitUntil(page, () => ['done', 'failed'].includes(document.getElementById('status').textContent), null, 300000);
     result.status = await page.textContent('#status');
     result.estimator = await page.textContent('#estimator');
-    await page.waitForFunction(() => window.viewerState && window.viewerState.frames > 20, null, { timeout: 60000 });
+    await waitUntil(page, () => window.viewerState && window.viewerState.frames > 20, null, 60000);
     result.viewer_frames = await page.evaluate(() => window.viewerState.frames);
     result.duration = await page.evaluate(() => window.viewerState.duration);
     result.downloads = await page.$$eval('a.download', (links) => links.map((a) => a.textContent));
     result.metrics_rows = await page.$$eval('#metrics tr', (rows) => rows.length);
     result.replay_src = await page.getAttribute('#replay', 'src');
     // the browser decodes the videos (VP8 WebM): their size is known once metadata loaded
-    await page.waitForFunction(() => ['overlay', 'side', 'replay'].every((id) => document.getElementById(id).videoWidth > 0), null, { timeout: 30000 });
+    await waitUntil(page, () => ['overlay', 'side', 'replay'].every((id) => document.getElementById(id).videoWidth > 0), null, 30000);
     result.videos_playable = true;
     await page.locator('#viewer').screenshot({ path: screenshot });
     result.errors = errors.concat(await page.textContent('#error') ? [await page.textContent('#error')] : []);
