@@ -10,6 +10,7 @@ from pathlib import Path
 from characters.errors import InputError
 from pose_estimation import DEFAULT_ESTIMATOR
 
+UNTRUSTED = " A policy zip runs code when it is loaded (SB3 pickles, like any pickle): load only your own or ones you trust."
 # Mirrors control.train.TrainConfig (kept here so `--help` does not import torch).
 TRAIN_DEFAULTS = {"timesteps": 10_000_000, "minutes": 240.0}
 argv_override: list[str] | None = None
@@ -314,7 +315,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--timesteps", type=int, default=TRAIN_DEFAULTS["timesteps"], help="total environment steps")
     p.add_argument("--minutes", type=float, default=TRAIN_DEFAULTS["minutes"], help="wall-clock budget")
     p.add_argument("--resume", action="store_true", help="continue RUN_DIR's checkpoint exactly")
-    p.add_argument("--init", metavar="POLICY", help="warm-start from another policy.zip (its weights, normalisation and settings; steps from 0)")
+    p.add_argument("--init", metavar="POLICY", help="warm-start from another policy.zip (its weights, normalisation and settings; steps from 0)." + UNTRUSTED)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--envs", type=int, help="environments in total over all ranks (default 8)")
     p.add_argument("--n-steps", type=int, help="steps per environment per PPO iteration (default 512)")
@@ -327,7 +328,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_train)
 
     p = sub.add_parser("evaluate", help="score a trained policy: falls, tracking errors, reward")
-    p.add_argument("policy", help="policy.zip written by vidmimic train")
+    p.add_argument("policy", help="policy.zip written by vidmimic train or vidmimic tracker train." + UNTRUSTED)
     p.add_argument("--episodes", type=int, default=20)
     p.add_argument("--seconds", type=float, default=10.0, help="length of each episode")
     p.add_argument("--seed", type=int, default=0, help="seed of the random start phases")
@@ -340,7 +341,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_evaluate)
 
     p = sub.add_parser("replay", help="simulate a policy and render it with the reference as a ghost")
-    p.add_argument("policy", help="policy.zip written by vidmimic train")
+    p.add_argument("policy", help="policy.zip written by vidmimic train or vidmimic tracker train." + UNTRUSTED)
     p.add_argument("-o", "--output", required=True, help="video (.mp4) or still (.png)")
     p.add_argument("--seconds", type=float, help="simulated time (default 10 s for cyclic clips, else the clip)")
     p.add_argument("--motion-out", help="where to save the simulated motion (default: OUTPUT with .txt)")
@@ -350,7 +351,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("track", help="play any motion with the general tracker (no training) and render it with the reference as a ghost")
     p.add_argument("motion", help=".txt, .npz or .bvh motion (e.g. a video's motion.txt)")
     p.add_argument("-o", "--output", required=True, help="video (.mp4 or .webm) or still (.png)")
-    p.add_argument("--policy", help="tracker policy.zip (default: the shipped policies/tracker/policy.zip)")
+    p.add_argument("--policy", help="tracker policy.zip (default: the shipped policies/tracker/policy.zip)." + UNTRUSTED)
     p.add_argument("--motion-out", help="where to save the simulated motion (default: OUTPUT with .txt; export it with convert)")
     p.set_defaults(func=_track)
 
@@ -376,7 +377,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--init-policy", metavar="POLICY",
                    help="start from this policy.zip: a tracker is fine-tuned on the clip, an imitation policy warm-starts per-clip training "
-                        "(default: the shipped tracker, policies/tracker/policy.zip)")
+                        "(default: the shipped tracker, policies/tracker/policy.zip)." + UNTRUSTED)
     p.add_argument("--from-scratch", action="store_true", help="train a per-clip imitation policy from nothing instead of starting from the tracker")
     p.add_argument("--assist", action="store_true",
                    help="ASSISTANCE, not physics alone: fine-tune with a residual force on the character's root (residual force control) for "
@@ -410,7 +411,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--database", type=Path, help="SQLite file (default DATA/jobs.sqlite)")
     p.add_argument("--max-upload-mb", type=float)
     p.add_argument("--train-minutes", type=float, help="default training budget per job")
-    p.add_argument("--init-policy", metavar="POLICY", help="warm-start every job's training from this policy.zip")
+    p.add_argument("--init-policy", metavar="POLICY", help="start every job from this policy.zip (default: the shipped tracker)." + UNTRUSTED)
     p.add_argument("--estimator", help=f"the 3D estimator of jobs whose upload names none, as for estimate (default {DEFAULT_ESTIMATOR} or VIDMIMIC_ESTIMATOR)")
     p.set_defaults(func=_serve)
 

@@ -286,6 +286,7 @@ def _write_report(out: Path, video: Path, options: RunOptions, train_dir: Path) 
         "options": asdict(options),
         "cycle": json.loads((out / "cycle.json").read_text()) if (out / "cycle.json").exists() else None,
         "controller": controller,
+        "controller_sentence": _controller_sentence(controller),
         "evaluation": json.loads((out / "evaluation.json").read_text()),
         "replay": json.loads((out / "replay.json").read_text()),
         "training_curve": _curve(train_dir / "progress.csv"),

@@ -72,7 +72,8 @@ def add_parser(sub) -> None:
     p.add_argument("--timesteps", type=int, help="stop at this many samples in total (default 200 million)")
     p.add_argument("--resume", action="store_true", help="continue RUN_DIR's checkpoint (re-reading its library folders)")
     p.add_argument("--resume-from", metavar="DIR", help="continue a shipped tracker (e.g. policies/tracker) in the new RUN_DIR")
-    p.add_argument("--init", metavar="POLICY", help="start from this tracker policy.zip's weights (steps from 0)")
+    p.add_argument("--init", metavar="POLICY", help="start from this tracker policy.zip's weights (steps from 0). A policy zip runs code when it is loaded (SB3 pickles): "
+                        "load only your own or ones you trust")
     p.add_argument("--envs", type=int, help="environments over all ranks (default 16)")
     p.add_argument("--n-steps", type=int, help="steps per environment per PPO iteration (default 512)")
     p.add_argument("--seed", type=int, default=0)

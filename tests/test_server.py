@@ -48,6 +48,9 @@ def test_upload_follow_download_delete(tmp_path, clip):
         with clip.open("rb") as f:
             unknown = requests.post(server.url + "/api/jobs", files={"file": ("walk.mp4", f)}, data={"estimator": "hmr"})
         assert unknown.status_code == 422 and "unknown estimator 'hmr'" in unknown.json()["error"]
+        with clip.open("rb") as f:
+            unclear = requests.post(server.url + "/api/jobs", files={"file": ("walk.mp4", f)}, data={"assist": "maybe"})
+        assert unclear.status_code == 422 and "assist must be true or false" in unclear.json()["error"]
         assert requests.get(server.url + "/api/jobs").json() == []  # nothing stored
         with clip.open("rb") as f:  # the form's choice of estimator, not the server's default
             created = requests.post(server.url + "/api/jobs", files={"file": ("walk.mp4", f)}, data={"train_minutes": "0.15", "estimator": "mediapipe_ik"})
@@ -142,6 +145,7 @@ def test_a_database_from_before_walk_jobs_keeps_its_jobs(tmp_path):
     assert store.get("old")["walk_cycle"] == 0 and store.get("old")["status"] == "done" and store.get("old")["estimator"] is None
     assert store.get(store.create("b.mp4", 1.0, walk_cycle=True))["walk_cycle"] == 1
     assert store.get(store.create("c.mp4", 1.0, estimator="lifter"))["estimator"] == "lifter"
+    assert store.get("old")["assist"] == 0 and store.get(store.create("d.mp4", 1.0, assist=True))["assist"] == 1
 
 
 def test_token_required_off_loopback_and_enforced(tmp_path):

@@ -26,6 +26,7 @@ CREATE TABLE IF NOT EXISTS jobs (
     replay_seconds REAL,
     walk_cycle INTEGER NOT NULL DEFAULT 0,  -- 1: imitate the video's best gait cycle in a loop, as the demo does
     estimator TEXT,                -- the job's 3D estimator (NULL in jobs made before the column: the server's)
+    assist INTEGER NOT NULL DEFAULT 0,  -- 1: the tracker is fine-tuned with a residual root force (not physics alone)
     error TEXT NOT NULL DEFAULT '',
     owner TEXT,                    -- the worker running it: host/pid/start (NULL unless running)
     lease_until REAL,              -- the owner renews this while it works (s since the epoch)
@@ -36,6 +37,7 @@ CREATE TABLE IF NOT EXISTS jobs (
 COLUMNS_ADDED = {  # a database made before a column existed keeps its jobs
     "walk_cycle": "INTEGER NOT NULL DEFAULT 0",
     "estimator": "TEXT",
+    "assist": "INTEGER NOT NULL DEFAULT 0",
     "owner": "TEXT",
     "lease_until": "REAL",
 }
@@ -71,7 +73,7 @@ class JobStore:
         return db
 
     def create(self, name: str, train_minutes: float, walk_cycle: bool = False, estimator: str | None = None, job_id: str | None = None,
-               max_queued: int | None = None) -> str:
+               max_queued: int | None = None, assist: bool = False) -> str:
         """Add a queued job (``job_id``: the id its folder was made under); QueueFull if ``max_queued`` jobs already wait."""
         job_id = job_id or new_job_id()
         now = time.time()
@@ -80,8 +82,8 @@ class JobStore:
             try:
                 if max_queued is not None and self._queued(db) >= max_queued:
                     raise QueueFull
-                db.execute("INSERT INTO jobs (id, name, status, train_minutes, walk_cycle, estimator, created, updated) VALUES (?, ?, 'queued', ?, ?, ?, ?, ?)",
-                           (job_id, name, train_minutes, int(walk_cycle), estimator, now, now))
+                db.execute("INSERT INTO jobs (id, name, status, train_minutes, walk_cycle, estimator, assist, created, updated) "
+                           "VALUES (?, ?, 'queued', ?, ?, ?, ?, ?, ?)", (job_id, name, train_minutes, int(walk_cycle), estimator, int(assist), now, now))
                 db.execute("COMMIT")
             except BaseException:
                 db.execute("ROLLBACK")

@@ -191,10 +191,13 @@ def job_options(fields: dict[str, str], settings: Settings) -> dict:
     walk = fields.get("walk_cycle", "").strip().lower()
     if walk not in ("", "true", "false", "on", "off", "1", "0", "yes", "no"):
         raise UploadRejected(422, "walk_cycle must be true or false")
+    assist = fields.get("assist", "").strip().lower()
+    if assist not in ("", "true", "false", "on", "off", "1", "0", "yes", "no"):
+        raise UploadRejected(422, "assist must be true or false")
     estimator = fields.get("estimator", "").strip() or settings.estimator  # the form's "server default" sends an empty value
     if estimator not in ESTIMATOR_NAMES:
         raise UploadRejected(422, f"unknown estimator {estimator[:40]!r}; registered: {', '.join(ESTIMATOR_NAMES)}")
-    return {"train_minutes": minutes, "walk_cycle": walk in ("true", "on", "1", "yes"), "estimator": estimator}
+    return {"train_minutes": minutes, "walk_cycle": walk in ("true", "on", "1", "yes"), "estimator": estimator, "assist": assist in ("true", "on", "1", "yes")}
 
 
 def display_name(filename: str) -> str:
@@ -227,7 +230,7 @@ async def accept_upload(content_type: str, chunks: AsyncIterator[bytes], setting
         options = job_options(upload.fields, settings)
         await run_in_threadpool(check_video, upload.path, upload.filename)
         await run_in_threadpool(store.create, display_name(upload.filename), options["train_minutes"], options["walk_cycle"], options["estimator"],
-                                job_id, settings.max_queued_jobs)
+                                job_id, settings.max_queued_jobs, options["assist"])
     except BaseException as exc:
         shutil.rmtree(job_dir, ignore_errors=True)
         if isinstance(exc, QueueFull):

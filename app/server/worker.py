@@ -200,7 +200,7 @@ def run_job(settings: Settings, store: JobStore, owner: str, job: dict) -> dict:
         if video is None:
             return {"status": "failed", "error": "the uploaded video is gone (its job folder was removed); upload it again"}
         options = RunOptions(train_minutes=job["train_minutes"], train_timesteps=settings.train_timesteps, replay_seconds=job["replay_seconds"],
-                             init_policy=settings.init_policy, estimator=job["estimator"] or settings.estimator)
+                             init_policy=settings.init_policy, estimator=job["estimator"] or settings.estimator, assist=bool(job.get("assist")))
         if job["walk_cycle"]:
             options = walk_cycle_options(options)
         run_pipeline(video, job_dir / "out", options, on_stage)

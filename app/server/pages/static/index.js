@@ -31,6 +31,7 @@ document.getElementById("upload").addEventListener("submit", async (e) => {
   body.append("train_minutes", document.getElementById("minutes").value);
   body.append("walk_cycle", document.getElementById("walk").checked ? "true" : "false");
   body.append("estimator", document.getElementById("estimator").value);
+  body.append("assist", document.getElementById("assist").checked ? "true" : "false");
   const message = document.getElementById("message");
   message.textContent = "uploading...";
   const reply = await fetch("/api/jobs", { method: "POST", body });

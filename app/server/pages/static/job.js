@@ -11,6 +11,7 @@ function show(job) {
   document.getElementById("status").textContent = job.status;
   document.getElementById("stage").textContent = job.stage;
   document.getElementById("estimator").textContent = job.estimator || "the server's";
+  document.getElementById("assisted").hidden = !job.assist;
   document.getElementById("bar").value = job.status === "done" ? 6 : job.stage_index;
   document.getElementById("error").textContent = job.error;
 }
@@ -56,6 +57,7 @@ async function loadResults() {
   document.getElementById("side").src = file("estimate/side_view.webm");
   document.getElementById("replay").src = file("replay.webm");
   drawCurve(job.report.training_curve || []);
+  document.getElementById("controller").textContent = job.report.controller_sentence || "";
   const glbs = [file("export/sim.glb"), file("export/reference.glb")];
   if (window.startViewer) window.startViewer(...glbs); else window.pendingViewer = glbs;  // the module may load later
   const replayed = Object.entries(job.report.replay || {}).map(([k, v]) => [`replay_${k}`, v]);
