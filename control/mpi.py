@@ -2,8 +2,10 @@
 
 Rank 0 is the learner and also steps its own environments; every other rank only steps
 environments. :class:`MpiVecEnv` (on rank 0) is a stable-baselines3 ``VecEnv`` whose
-environments are spread over all ranks: each ``step`` scatters the actions, every rank steps
-its share, and the results are gathered back. A single process (no ``mpiexec``) works too.
+environments are spread over all ranks: each ``step`` sends every rank its actions, every rank
+steps its share, and the results come back. Waiting ranks sleep between polls instead of
+spinning, so the learner can use their cores during a PPO update. A single process (no
+``mpiexec``) works too.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -114,8 +117,23 @@ def split(total: int, parts: int) -> list[list[int]]:
     return [list(range(total))[r::parts] for r in range(parts)]
 
 
+_COMMAND, _RESULT = 1, 2
+_IDLE_SLEEP_S = 2e-4
+
+
+def _wait_for_command(c) -> tuple:
+    """The next command from rank 0, sleeping between polls: a blocking MPI receive spins at
+    100 % CPU, which would take the core rank 0's learner could use between rollouts."""
+    request = c.irecv(source=0, tag=_COMMAND)
+    while True:
+        done, message = request.test()
+        if done:
+            return message
+        time.sleep(_IDLE_SLEEP_S)
+
+
 def worker_loop(make_env: Callable[[int], gym.Env], envs_total: int) -> None:
-    """Body of ranks > 0: serve scatter/gather commands from rank 0 until told to close."""
+    """Body of ranks > 0: serve step/reset commands from rank 0 until told to close."""
     c = comm()
     # A stop signal is rank 0's to act on (it saves the policy, then tells us to close);
     # dying here first would leave rank 0 waiting in the middle of a rollout.
@@ -123,11 +141,11 @@ def worker_loop(make_env: Callable[[int], gym.Env], envs_total: int) -> None:
         signal.signal(s, signal.SIG_IGN)
     local = _LocalEnvs(make_env, split(envs_total, c.Get_size())[c.Get_rank()])
     while True:
-        command, payload = c.scatter(None, root=0)
+        command, payload = _wait_for_command(c)
         if command == "step":
-            c.gather(local.step(payload), root=0)
+            c.send(local.step(payload), dest=0, tag=_RESULT)
         elif command == "reset":
-            c.gather(local.reset(payload), root=0)
+            c.send(local.reset(payload), dest=0, tag=_RESULT)
         elif command == "close":
             local.close()
             return
@@ -151,9 +169,11 @@ class MpiVecEnv(VecEnv):
     def _exchange(self, command: str, per_env: Sequence[Any]) -> list:
         """Send each rank its slice of ``per_env``, run rank 0's own share, gather in env order."""
         payloads = [(command, [per_env[i] for i in share]) for share in self._shares]
-        mine = self._comm.scatter(payloads, root=0) if self._ranks > 1 else payloads[0]
+        for r in range(1, self._ranks):
+            self._comm.send(payloads[r], dest=r, tag=_COMMAND)
+        mine = payloads[0]
         result = getattr(self._local, command)(mine[1] if command != "step" else np.asarray(mine[1]))
-        gathered = self._comm.gather(result, root=0) if self._ranks > 1 else [result]
+        gathered = [result] + [self._comm.recv(source=r, tag=_RESULT) for r in range(1, self._ranks)]
         ordered: list = [None] * self.num_envs
         for share, values in zip(self._shares, gathered):
             for i, v in zip(share, values):
@@ -178,8 +198,8 @@ class MpiVecEnv(VecEnv):
         return self._seeds
 
     def close(self) -> None:
-        if self._ranks > 1:
-            self._comm.scatter([("close", None)] * self._ranks, root=0)
+        for r in range(1, self._ranks):
+            self._comm.send(("close", None), dest=r, tag=_COMMAND)
         self._local.close()
 
     # Attribute access is only needed for rank 0's own environments here.

@@ -65,6 +65,9 @@ class TrainConfig:
     net_arch: tuple[int, ...] = (512, 256)
     checkpoint_minutes: float = 5.0
     torch_threads: int = 1
+    """Threads of the policy's forward passes while environments step."""
+    learner_threads: int = 1
+    """Threads of PPO's update on rank 0; the other ranks sleep meanwhile, so up to the machine's cores."""
 
 
 def config_from_json(data: dict) -> tuple[TrainConfig, EnvConfig]:
@@ -136,6 +139,7 @@ class _Monitor:
 
     def __init__(self, run_dir: Path, config: TrainConfig, save: Callable[[Path], None], deadline: float, progress: Progress | None,
                  periodic: Callable[[object], None] | None = None, periodic_minutes: float = 0.0):
+        import torch
         from stable_baselines3.common.callbacks import BaseCallback
 
         monitor = self
@@ -146,6 +150,10 @@ class _Monitor:
 
             def _on_rollout_end(self) -> None:
                 monitor.on_rollout_end(self.model, self.logger)
+                torch.set_num_threads(config.learner_threads)  # PPO's update comes next
+
+            def _on_rollout_start(self) -> None:
+                torch.set_num_threads(config.torch_threads)
 
         self.callback = Callback()
         self.run_dir = run_dir
