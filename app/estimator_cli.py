@@ -11,7 +11,7 @@ from pathlib import Path
 
 DEFAULT_WEIGHTS = Path(__file__).resolve().parents[1] / "pose_estimation" / "weights" / "lifter.pt"
 SHARED_VIDEOS = Path(__file__).resolve().parents[2] / "shared" / "data" / "video"
-HARNESS = Path(__file__).resolve().parents[2] / "shared" / "data" / "multiview" / "pose2sim_single"  # as pose_estimation.real_harness.DATA
+HARNESS = Path(__file__).resolve().parents[2] / "shared" / "data" / "multiview" / "pose2sim_single"  # as lifter_research.real_harness.DATA
 
 
 def _check_data_options(args: argparse.Namespace) -> None:
@@ -31,8 +31,8 @@ def _check_data_options(args: argparse.Namespace) -> None:
 
 def _data(args: argparse.Namespace) -> int:
     from app.progress import ProgressBar
-    from pose_estimation.synthetic import SyntheticOptions
-    from pose_estimation.synthetic_dataset import generate_dataset
+    from lifter_research.synthetic import SyntheticOptions
+    from lifter_research.synthetic_dataset import generate_dataset
 
     _check_data_options(args)
     cameras = {k: tuple(v) for k, v in (("camera_distance", args.camera_distance), ("camera_height", args.camera_height)) if v}
@@ -53,9 +53,9 @@ def _data(args: argparse.Namespace) -> int:
 def _train(args: argparse.Namespace) -> int:
     from app.progress import ProgressBar
     from characters.errors import input_error
-    from pose_estimation.lifter import LifterConfig
-    from pose_estimation.lifter_options import TrainOptions
-    from pose_estimation.lifter_train import train_lifter
+    from lifter_research.lifter import LifterConfig
+    from lifter_research.lifter_options import TrainOptions
+    from lifter_research.lifter_train import train_lifter
 
     for folder in args.data:
         if not Path(folder, "dataset.json").exists():
@@ -94,9 +94,9 @@ def _evaluate(args: argparse.Namespace) -> int:
     import numpy as np
 
     from pose_estimation.lifter_estimator import lifter_estimator
-    from pose_estimation.lifter_evaluate import evaluate_synthetic
-    from pose_estimation.lifter_train import load_lifter
-    from pose_estimation.paired_bootstrap import paired_block_bootstrap
+    from lifter_research.lifter_evaluate import evaluate_synthetic
+    from lifter_research.lifter_train import load_lifter
+    from lifter_research.paired_bootstrap import paired_block_bootstrap
 
     from app.cli import _require_file
 
@@ -108,7 +108,7 @@ def _evaluate(args: argparse.Namespace) -> int:
             from characters.errors import input_error
 
             raise input_error(folder, "not a calibrated recording (calibration/Calib.qca.txt and videos/*.mp4; "
-                                      "fetch one with python benchmarks/fetch_pose2sim_multi.py)")
+                                      "fetch one with python -m lifter_research.scripts.fetch_pose2sim_multi)")
     result: dict = {"weights": str(args.weights), **({"against": str(args.against)} if args.against else {})}
     if args.data:
         clip_errors: list = []
@@ -129,8 +129,8 @@ def _evaluate_real(args: argparse.Namespace) -> dict:
     from pose_estimation.estimate import mediapipe_ik
     from pose_estimation.fusion import fused_estimator
     from pose_estimation.lifter_estimator import lifter_estimator
-    from pose_estimation.multi_person import person_harness_views
-    from pose_estimation.real_harness import compare_recordings, harness_views
+    from lifter_research.multi_person import person_harness_views
+    from lifter_research.real_harness import compare_recordings, harness_views
 
     from characters.errors import input_error
 
@@ -216,7 +216,7 @@ def add_parser(sub) -> None:
     p.add_argument("--weight-camera-frame-3d", type=float, default=0.0,
                    help="weight of the pelvis-centred 3D joint error in the camera frame, which teaches the body's orientation (0: off)")
     p.add_argument("--init", type=Path, help="start from these lifter weights (the same network, any window: a fine-tune with a fresh schedule)")
-    from pose_estimation.lifter_options import TrainOptions
+    from lifter_research.lifter_options import TrainOptions
 
     plain, on_off = TrainOptions().technique_flags(), argparse.BooleanOptionalAction
     g = p.add_argument_group("sim-to-real and motion-prior techniques (on by default: the mixture, which helped in the ablation of "
@@ -239,7 +239,7 @@ def add_parser(sub) -> None:
     p.add_argument("--max-clips", type=int)
     p.add_argument("--real", type=Path, nargs="?", const=HARNESS, help="the calibrated multi-view recording (default: the shared one)")
     p.add_argument("--real-people", type=Path, action="append", metavar="DIR",
-                   help="a calibrated multi-view recording of several people (repeatable; python benchmarks/fetch_pose2sim_multi.py "
+                   help="a calibrated multi-view recording of several people (repeatable; python -m lifter_research.scripts.fetch_pose2sim_multi "
                         "fetches one): every person seen in all views is scored, and pooled with --real")
     p.add_argument("--against", type=Path, metavar="WEIGHTS",
                    help="other lifter weights, scored on the same clips and frames, with the paired difference and its bootstrap 95 %% interval")

@@ -2,12 +2,12 @@
 
     python benchmarks/real_harness.py [--data ../shared/data/multiview/pose2sim_single] [--frames N]
 
-Every registered estimator is scored (see ``pose_estimation/real_harness.py``); prints one JSON object.
+Every registered estimator is scored (see ``lifter_research/real_harness.py``); prints one JSON object.
 """
 
 import sys
 
-from pose_estimation.real_harness import main
+from lifter_research.real_harness import main
 
 if __name__ == "__main__":
     sys.exit(main())

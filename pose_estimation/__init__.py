@@ -1,4 +1,7 @@
-"""Video -> SMPL motion: the front end, the estimators and the lifter's training.
+"""Video -> SMPL motion, the product path: the front end (video, subject, MediaPipe pose, keypoints,
+flow, the camera conventions), the estimators' inference (MediaPipe-IK, the lifter's NumPy forward
+pass, fused, upright) and the ``estimate`` stage. It imports no torch and nothing of the lifter's
+training, which lives in ``lifter_research`` (a test keeps it so: ``tests/test_architecture.py``).
 
 ``DEFAULT_ESTIMATOR`` lives here, away from the heavy modules, so that ``vidmimic --help`` and the
 run options can name it without importing OpenCV or torch.

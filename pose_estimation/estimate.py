@@ -10,7 +10,7 @@ Outputs in ``OUT/``:
 
 Estimators are registered by name in ``ESTIMATORS``: ``mediapipe_ik`` (MediaPipe world
 landmarks + inverse kinematics) is the baseline; ``lifter`` is the motion-based network trained
-on synthetic people (``pose_estimation/lifter.py``); ``fused``, the default, is the two averaged
+on synthetic people (``lifter_research/lifter.py``); ``fused``, the default, is the two averaged
 (``pose_estimation/fusion.py``).
 """
 
@@ -27,11 +27,12 @@ import numpy as np
 from characters.errors import atomic_output, input_error
 from characters.video_out import open_writer
 from pose_estimation import DEFAULT_ESTIMATOR
+from pose_estimation.camera import BOX_SMOOTHING, project
 from pose_estimation.flow import CropFlow, FlowOptions
 from pose_estimation.fusion import fused_estimator
 from pose_estimation.keypoints import FROM_MEDIAPIPE33, Keypoints2D, write_keypoints
+from pose_estimation.landmarks_ik import landmarks_to_smpl
 from pose_estimation.level import stand_upright
-from pose_estimation.landmarks_ik import CAMERA_TO_WORLD, landmarks_to_smpl
 from pose_estimation.mediapipe_pose import MediaPipePose
 from pose_estimation.subject import choose_subject
 from pose_estimation.video import frames, probe
@@ -40,7 +41,6 @@ from retargeting.smpl import SmplMotion
 
 Progress = Callable[[int, int], None]
 OVERLAY_LONG_SIDE = 480  # px: browser-playable VP8 costs time per pixel
-BOX_SMOOTHING = 0.6  # weight of the previous box in the person box's exponential smoothing
 ProgressFactory = Callable[[str], Progress | None]
 
 # SMPL bones drawn in overlays (parent -> child).
@@ -135,9 +135,8 @@ def mediapipe_ik(front: FrontEnd) -> SmplMotion:
 
 
 def _warm_up(estimator: str):
-    """For the lifter, load its weights in a thread while the video is read (the NumPy copy,
-    ``lifter_numpy``; or, without one, torch and the torch weights, a second and a half of
-    start-up); returns the thread, or None."""
+    """For the lifter, load its weights (the NumPy copy, ``lifter_numpy``) in a thread while the
+    video is read; returns the thread, or None."""
     if estimator not in ("lifter", "fused"):
         return None
     import threading
@@ -155,7 +154,7 @@ def _warm_up(estimator: str):
 
 def lifter(front: FrontEnd) -> SmplMotion:
     """The motion-based lifter with the shipped weights (``pose_estimation/weights/lifter.pt``)."""
-    from pose_estimation.lifter_estimator import lifter_estimator  # torch is imported only when used
+    from pose_estimation.lifter_estimator import lifter_estimator  # the weights are read only when used
 
     return lifter_estimator()(front)
 
@@ -166,13 +165,6 @@ def fused(front: FrontEnd) -> SmplMotion:
 
 
 ESTIMATORS: dict[str, Callable[[FrontEnd], SmplMotion]] = {"mediapipe_ik": mediapipe_ik, "lifter": lifter, "fused": fused}
-
-
-def project(points_world: np.ndarray, image_size: np.ndarray) -> np.ndarray:
-    """Project Y-up world points ``(..., 3)`` (the estimate's camera frame) to pixels ``(..., 2)``."""
-    cam = points_world @ CAMERA_TO_WORLD.T
-    focal = float(max(image_size))
-    return focal * cam[..., :2] / np.maximum(cam[..., 2:3], 1e-3) + image_size / 2.0
 
 
 def write_overlay(video: Path, out: Path, front: FrontEnd, joints: np.ndarray, max_frames: int | None, progress: Progress | None = None) -> None:

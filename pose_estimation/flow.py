@@ -14,6 +14,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from pose_estimation.camera import square_box
+
 DIS_PRESETS = {"ultrafast": cv2.DISOPTICAL_FLOW_PRESET_ULTRAFAST, "fast": cv2.DISOPTICAL_FLOW_PRESET_FAST, "medium": cv2.DISOPTICAL_FLOW_PRESET_MEDIUM}
 
 
@@ -22,13 +24,6 @@ class FlowOptions:
     size: int = 128  # px, side of the square crop the flow is computed on
     cells: int = 32  # side of the stored flow grid
     preset: str = "fast"  # DIS preset
-
-
-def square_box(box: np.ndarray, margin: float = 0.15) -> np.ndarray:
-    """``(4,)`` x0, y0, x1, y1 -> a square box around it, ``margin`` of its side added on each side."""
-    cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
-    half = max(box[2] - box[0], box[3] - box[1]) * (0.5 + margin)
-    return np.array([cx - half, cy - half, cx + half, cy + half])
 
 
 def crop(frame: np.ndarray, box: np.ndarray, size: int) -> np.ndarray:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import numpy as np
 
 from characters import rotations as rot
+from pose_estimation.camera import CAMERA_TO_WORLD
 from retargeting.cleanup import gaussian_smooth, smooth_rotations
 from retargeting.smpl import SmplMotion, smpl_skeleton
 
@@ -41,7 +42,6 @@ LIMBS = [
     ("left_shoulder", "left_elbow", "left_shoulder", "left_elbow"), ("right_shoulder", "right_elbow", "right_shoulder", "right_elbow"),
     ("left_elbow", "left_wrist", "left_elbow", "left_wrist"), ("right_elbow", "right_wrist", "right_elbow", "right_wrist"),
 ]
-CAMERA_TO_WORLD = np.diag([1.0, -1.0, -1.0])  # x right, y down, z away  ->  x right, y up, z towards the camera
 
 
 def landmarks_from_joints(joints: np.ndarray) -> np.ndarray:

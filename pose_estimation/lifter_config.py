@@ -7,6 +7,8 @@ from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 
+from retargeting.smpl import SMPL_JOINTS
+
 NUM_BETAS = 10
 """Shape coefficients the network outputs: ``body_model``'s bone-length shape space."""
 
@@ -15,6 +17,10 @@ GRID = 32
 FLOW_SCALE = 30.0  # crop widths per frame -> about unit size
 INPUTS = ("flow+keypoints", "keypoints", "flow")
 NUM_PARAMS = 24 * 6 + NUM_BETAS + 3
+TRAINING_FPS = 30.0
+"""Frames/s of the synthetic training clips; a faster video is read at this rate (``lifter_estimator.predict_video``)."""
+SMPL_MIRROR = np.array([SMPL_JOINTS.index(n.replace("left", "#").replace("right", "left").replace("#", "right")) for n in SMPL_JOINTS])
+"""SMPL joint of each joint's mirror image (left <-> right), for mirrored clips and readings."""
 
 
 @dataclass(frozen=True)

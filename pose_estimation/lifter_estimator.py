@@ -19,12 +19,11 @@ import numpy as np
 
 from characters import rotations as rot
 from characters.errors import input_error
-from pose_estimation.flow import square_box
+from pose_estimation.camera import CAMERA_TO_WORLD, square_box
 from pose_estimation.keypoints import COCO17_MIRROR
-from pose_estimation.landmarks_ik import CAMERA_TO_WORLD, fill_gaps
+from pose_estimation.landmarks_ik import fill_gaps
+from pose_estimation.lifter_config import SMPL_MIRROR, TRAINING_FPS
 from pose_estimation.lifter_numpy import NumpyLifter, numpy_weights_for
-from pose_estimation.mocap_library import FPS as TRAINING_FPS
-from pose_estimation.mocap_library import MIRROR as SMPL_MIRROR
 from retargeting.cleanup import gaussian_smooth, smooth_rotations
 from retargeting.smpl import SmplMotion, smpl_skeleton
 
@@ -54,20 +53,17 @@ def window_starts(frames: int, window: int) -> np.ndarray:
 
 
 def predict(model, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """Per-frame ``rotations (T, 24, 3, 3)``, ``betas (T, 10)``, ``camera (T, 3)`` over a whole video."""
+    """Per-frame ``rotations (T, 24, 3, 3)``, ``betas (T, 10)``, ``camera (T, 3)`` over a whole video.
+
+    ``model``: the :class:`NumpyLifter`, or any network with a ``config`` and a ``predict_numpy(batch)``
+    that reads NumPy arrays and returns them (the research package's torch ``Lifter``)."""
     frames = len(inputs["occluded"])
     window = model.config.window
     pad = max(0, window - frames)
     arrays = {k: np.concatenate([v, np.repeat(v[-1:], pad, axis=0)]) if pad else v for k, v in inputs.items() if k != "regions"}
     starts = window_starts(frames + pad, window)
     batch = {k: np.stack([v[s : s + window] for s in starts]) for k, v in arrays.items()}
-    if isinstance(model, NumpyLifter):
-        out = model(batch)
-    else:
-        import torch
-
-        with torch.no_grad():
-            out = {k: v.numpy() for k, v in model({k: torch.as_tensor(v) for k, v in batch.items()}).items() if k != "features"}
+    out = model(batch) if isinstance(model, NumpyLifter) else model.predict_numpy(batch)
     centre = starts + (window - 1) / 2.0
     best = np.argmin(np.abs(np.arange(frames)[:, None] - centre[None]), axis=1)
     offset = np.arange(frames) - starts[best]
@@ -107,7 +103,7 @@ def predict_mirror_averaged(model, inputs: dict[str, np.ndarray]) -> dict[str, n
 
     The network was trained on mirrored clips half the time, but is not exactly symmetric;
     averaging the two readings cancels part of its error (on held-out synthetic clips
-    75.7 -> 72.7 mm PA-MPJPE with the eighth session's weights, ``benchmarks/lifter_inference.py``)
+    75.7 -> 72.7 mm PA-MPJPE with the eighth session's weights, ``lifter_research/scripts/lifter_inference.py``)
     at twice the network's cost, which is small beside the front end's.
     """
     plain = predict(model, inputs)
@@ -169,18 +165,15 @@ def lifter_to_smpl(model, keypoints: np.ndarray, confidence: np.ndarray, boxes: 
 
 
 @functools.lru_cache(maxsize=4)
-def cached_lifter(path: str):
-    """The lifter of weights ``path`` for inference: the NumPy copy beside them when it matches
-    them (no torch import: ``lifter_numpy``), else the torch network."""
+def cached_lifter(path: str) -> NumpyLifter:
+    """The lifter of weights ``path`` for inference: the NumPy copy beside them (``lifter_numpy``;
+    no torch import), which must match them."""
     numpy_lifter = numpy_weights_for(path)
-    if numpy_lifter is not None:
-        return numpy_lifter
-    import torch
-
-    from pose_estimation.lifter_train import load_lifter
-
-    torch.set_num_threads(min(2, torch.get_num_threads()))
-    return load_lifter(path)
+    if numpy_lifter is None:
+        raise input_error(path, "no NumPy copy of these weights beside them (the .npz that `vidmimic estimator train` writes; "
+                                "for other weights: python -c \"from lifter_research.lifter_train import write_numpy_weights; "
+                                f"write_numpy_weights('{path}')\")")
+    return numpy_lifter
 
 
 def lifter_estimator(weights: str | Path = SHIPPED_WEIGHTS, mirror: bool = True, match_rate: bool = True):

@@ -2,7 +2,7 @@
 
 ``import torch`` takes about 1.4 s of CPU here, which on 2 cores the front end cannot hide, so the
 estimators that read the lifter run from a NumPy copy of its weights (``lifter.npz`` beside
-``lifter.pt``, written by :func:`write_numpy_weights`; batch norm folded into the convolutions).
+``lifter.pt``, written by ``lifter_research.lifter_train.write_numpy_weights``; batch norm folded into the convolutions).
 It computes what :class:`lifter.Lifter` computes in eval mode, in float32; training, evaluation
 and the tables keep the torch network. The copy records the SHA-256 of the ``.pt`` it was made
 from, so a copy that no longer matches its weights is never used (:func:`numpy_weights_for`).
@@ -16,7 +16,6 @@ from pathlib import Path
 
 import numpy as np
 
-from characters.errors import atomic_output
 from pose_estimation.lifter_config import BODY_KEYPOINTS, FLOW_SCALE, GRID, NUM_BETAS, LifterConfig
 
 BATCH_NORM_EPS = 1e-5  # torch.nn.BatchNorm2d's default, which the Lifter uses
@@ -140,20 +139,6 @@ def numpy_arrays(state: dict, channels: tuple[int, ...]) -> dict[str, np.ndarray
 
 def numpy_weights_path(weights: str | Path) -> Path:
     return Path(weights).with_suffix(".npz")
-
-
-def write_numpy_weights(weights: str | Path) -> Path:
-    """Write ``lifter.npz`` beside the torch weights ``weights`` (imports torch); returns its path."""
-    from pose_estimation.lifter_train import load_lifter
-
-    model = load_lifter(weights)
-    arrays = numpy_arrays(model.state_dict(), model.config.channels)
-    out = numpy_weights_path(weights)
-    meta = {"config": model.config.to_dict(), "source_sha256": file_sha256(weights)}
-    with atomic_output(out) as tmp:
-        with open(tmp, "wb") as f:
-            np.savez(f, meta=np.array(json.dumps(meta)), **arrays)
-    return out
 
 
 def numpy_weights_for(weights: str | Path) -> NumpyLifter | None:

@@ -122,7 +122,7 @@ class MediaPipePose:
         return found
 
     def _isolated(self, frame: np.ndarray) -> PoseResult | None:
-        from pose_estimation.subject import iou
+        from pose_estimation.camera import iou
 
         x0, y0, x1, y1 = self._follow
         cx, cy, half_w, half_h = (x0 + x1) / 2, (y0 + y1) / 2, ISOLATE_MARGIN * (x1 - x0) / 2, ISOLATE_MARGIN * (y1 - y0) / 2

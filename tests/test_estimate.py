@@ -73,10 +73,9 @@ def test_estimate_with_the_shipped_lifter(tmp_path):
     video = require_shared(POSE2SIM_CAM1)
     if not SHIPPED_WEIGHTS.exists():
         pytest.fail(f"{SHIPPED_WEIGHTS} is missing: the lifter's weights are part of the repository")
+    from lifter_research.real_harness import harness_views
+    from pose_estimation.camera import CAMERA_TO_WORLD
     from retargeting.amass_file import read_amass
-
-    from pose_estimation.landmarks_ik import CAMERA_TO_WORLD
-    from pose_estimation.real_harness import harness_views
 
     views = harness_views(POSE2SIM_CAM1.parents[1], frames=40)
     camera = next(c for c in views.cameras if c.name == POSE2SIM_CAM1.stem)
@@ -96,9 +95,9 @@ def test_estimate_with_the_shipped_lifter(tmp_path):
         assert np.nanmedian(np.abs(height - truths[frame])) < 0.15 and np.all(height > 0.6), (frame, height, truths[frame])
 
     # The harness's scores on the same views: the per-joint PA-MPJPE averages to the per-view mean.
-    from pose_estimation.lifter_estimator import lifter_estimator
+    from lifter_research.real_harness import JOINT_NAMES12, compare
     from pose_estimation.estimate import fused, mediapipe_ik
-    from pose_estimation.real_harness import JOINT_NAMES12, compare
+    from pose_estimation.lifter_estimator import lifter_estimator
 
     scores = compare(views, {"lifter": lifter_estimator(), "mediapipe_ik": mediapipe_ik, "fused": fused}, [("lifter", "mediapipe_ik")])
     score = scores["lifter"]

@@ -8,13 +8,13 @@ import pytest
 import torch
 
 from characters import rotations as rot
-from pose_estimation.body_model import NUM_BETAS, TorchSkeleton, matrix_from_6d, matrix_to_6d
-from pose_estimation.lifter import Lifter, LifterConfig, heatmaps
+from lifter_research.body_model import NUM_BETAS, TorchSkeleton, matrix_from_6d, matrix_to_6d
+from lifter_research.lifter import Lifter, LifterConfig, heatmaps
+from lifter_research.lifter_losses import camera_frame_joint_error, pa_joint_error, procrustes_aligned
+from lifter_research.lifter_train import quaternion_to_matrix
+from lifter_research.mocap_library import HELD_OUT, load_library, motion_files
+from lifter_research.synthetic import SyntheticOptions, synthetic_clip, world_joints
 from pose_estimation.lifter_estimator import predict, window_starts
-from pose_estimation.lifter_losses import camera_frame_joint_error, pa_joint_error, procrustes_aligned
-from pose_estimation.lifter_train import quaternion_to_matrix
-from pose_estimation.mocap_library import HELD_OUT, load_library, motion_files
-from pose_estimation.synthetic import SyntheticOptions, synthetic_clip, world_joints
 from retargeting.smpl import SMPL_PARENTS
 from tests.conftest import run_cli
 
@@ -82,7 +82,7 @@ def test_held_out_clips_never_enter_training():
 
 
 def test_clip_sources_name_the_motion_each_clip_was_made_from(monkeypatch):
-    import pose_estimation.synthetic as synthetic
+    import lifter_research.synthetic as synthetic
 
     clips = load_library(motion_files(), held_out=True)
     expected = synthetic.clip_sources(clips, 7, 8, SMALL)
@@ -172,7 +172,7 @@ def test_windows_cover_every_frame_and_short_videos():
 
 def test_the_lifter_can_fit_a_batch(training_clips):
     """Training reduces the loss on one small batch: the losses and gradients are wired."""
-    from pose_estimation.lifter_train import TrainOptions, losses
+    from lifter_research.lifter_train import TrainOptions, losses
 
     torch.manual_seed(0)
     clips = [synthetic_clip(training_clips, np.random.default_rng([7, i]), SMALL) for i in range(4)]
@@ -309,10 +309,10 @@ def test_a_60_fps_video_is_seen_at_the_training_rate():
 def test_mirrored_readings_of_the_shipped_lifter_are_as_good(training_clips):
     """The mirror image, read and reflected back, is about as accurate as the video itself, and
     their average is at least as accurate as the worse: the reflection of inputs and outputs fits."""
+    from lifter_research.lifter_train import load_lifter
+    from lifter_research.multiview import pa_mpjpe
+    from lifter_research.real_harness import SMPL12
     from pose_estimation.lifter_estimator import SHIPPED_WEIGHTS, _mirrored_inputs, _unmirrored_outputs, predict, predict_mirror_averaged
-    from pose_estimation.lifter_train import load_lifter
-    from pose_estimation.multiview import pa_mpjpe
-    from pose_estimation.real_harness import SMPL12
 
     model = load_lifter(SHIPPED_WEIGHTS)
     skeleton = TorchSkeleton()
@@ -331,7 +331,7 @@ def test_mirrored_readings_of_the_shipped_lifter_are_as_good(training_clips):
 
 
 def test_the_mediapipe_confidence_model_is_surer_and_keeps_hidden_keypoints():
-    from pose_estimation.lifter import synthetic_confidence
+    from lifter_research.lifter import synthetic_confidence
 
     rng = np.random.default_rng(0)
     visible = rng.uniform(0.75, 1.0, 20000).astype(np.float32)

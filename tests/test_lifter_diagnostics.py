@@ -1,12 +1,8 @@
-"""The leg-raise measure and binning of benchmarks/lifter_diagnostics.py."""
-
-import sys
-from pathlib import Path
+"""The leg-raise measure and binning of lifter_research/scripts/lifter_diagnostics.py."""
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
-from lifter_diagnostics import binned_by_leg_raise, leg_raise_deg  # noqa: E402
+from lifter_research.scripts.lifter_diagnostics import binned_by_leg_raise, leg_raise_deg
 
 
 def _body(left_knee: tuple[float, float, float], tilt_deg: float = 0.0) -> np.ndarray:

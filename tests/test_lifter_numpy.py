@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 import torch
 
-from pose_estimation.lifter import Lifter, LifterConfig
-from pose_estimation.lifter_numpy import NumpyLifter, numpy_arrays, numpy_weights_for, write_numpy_weights
-from pose_estimation.lifter_train import save_weights
+from lifter_research.lifter import Lifter, LifterConfig
+from lifter_research.lifter_train import save_weights, write_numpy_weights
+from pose_estimation.lifter_numpy import NumpyLifter, numpy_arrays, numpy_weights_for
 from tests.conftest import ROOT, SHARED_DATA, require_shared
 
 
@@ -55,7 +55,7 @@ def test_numpy_forward_matches_torch(inputs, sizes):
 def test_the_shipped_numpy_copy_is_of_the_shipped_weights():
     from pose_estimation.lifter_estimator import SHIPPED_WEIGHTS, cached_lifter
 
-    assert numpy_weights_for(SHIPPED_WEIGHTS) is not None, "pose_estimation/weights/lifter.npz is missing or stale: python -c 'from pose_estimation.lifter_numpy import write_numpy_weights as w; w(\"pose_estimation/weights/lifter.pt\")'"
+    assert numpy_weights_for(SHIPPED_WEIGHTS) is not None, "pose_estimation/weights/lifter.npz is missing or stale: python -c 'from lifter_research.lifter_train import write_numpy_weights as w; w(\"pose_estimation/weights/lifter.pt\")'"
     assert isinstance(cached_lifter(str(SHIPPED_WEIGHTS)), NumpyLifter)
 
 
@@ -72,6 +72,17 @@ def test_saved_weights_get_a_copy_and_a_stale_copy_is_not_used(tmp_path):
     shutil.copy(stale, weights.with_suffix(".npz"))  # the old copy beside the new weights
     assert numpy_weights_for(weights) is None
     assert write_numpy_weights(weights) == weights.with_suffix(".npz") and numpy_weights_for(weights) is not None
+
+
+def test_weights_without_their_numpy_copy_are_refused_by_the_estimate(tmp_path):
+    from characters.errors import InputError
+    from pose_estimation.lifter_estimator import cached_lifter
+
+    weights = tmp_path / "lifter.pt"
+    save_weights(weights, trained_looking(LifterConfig(window=8), seed=1))
+    weights.with_suffix(".npz").unlink()
+    with pytest.raises(InputError, match="write_numpy_weights"):
+        cached_lifter(str(weights))
 
 
 def test_estimate_with_the_lifter_does_not_import_torch(tmp_path):

@@ -1,4 +1,4 @@
-"""The tables' command (benchmarks/lifter_tables.py) at a thousandth of the recipe's clips."""
+"""The tables' command (lifter_research/scripts/lifter_tables.py) at a thousandth of the recipe's clips."""
 
 import json
 import subprocess
@@ -11,14 +11,14 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def tables(work: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "benchmarks/lifter_tables.py", "--work", str(work), "--scale", "0.001", "--no-real", "--workers", "1", *args],
+    return subprocess.run([sys.executable, "-m", "lifter_research.scripts.lifter_tables", "--work", str(work), "--scale", "0.001", "--no-real", "--workers", "1", *args],
                           cwd=ROOT, capture_output=True, text=True, timeout=900)
 
 
 def recorded_row(name: str, held_out_mm: float) -> dict:
     """A row as an earlier run of the command recorded it (held-out figure only, as with --no-real)."""
     return {"name": name, "training": "9.0 min, 9 steps", "synthetic": {"pa_mpjpe_mm": held_out_mm},
-            "measured": {"date": "2026-11-28", "command": "python benchmarks/lifter_tables.py --rows " + name}}
+            "measured": {"date": "2026-11-28", "command": "python -m lifter_research.scripts.lifter_tables --rows " + name}}
 
 
 def test_rows_train_resume_and_are_reused(tmp_path):
@@ -46,7 +46,7 @@ def test_rows_train_resume_and_are_reused(tmp_path):
     assert "| flow+keypoints † | 9.0 min, 9 steps | 71.5 |" in short_inputs
     clip_lengths = text.split("Table 3")[1]
     assert [clip_lengths.index(f"| {w} frames") for w in (8, 16, 31, 56)] == sorted(clip_lengths.index(f"| {w} frames") for w in (8, 16, 31, 56))
-    assert "measured on 2026-11-28 by `python benchmarks/lifter_tables.py --rows t2_full`" in text
+    assert "measured on 2026-11-28 by `python -m lifter_research.scripts.lifter_tables --rows t2_full`" in text
     # The shipped weights are scored on the same held-out clips (no flow + keypoints row here to compare with).
     assert result["shipped"]["synthetic"]["clips"] == trained["t1_keypoints"]["synthetic"]["clips"]
     assert "**Shipped weights**" in text and "Ratio to the flow + keypoints row" not in text
@@ -77,8 +77,7 @@ def test_a_record_that_does_not_say_when_a_row_was_measured_is_refused(tmp_path)
 
 
 def test_shipped_weights_against_the_flow_keypoints_row():
-    sys.path.insert(0, str(ROOT / "benchmarks"))
-    from lifter_tables import ratios_to_row, shipped_lines
+    from lifter_research.scripts.lifter_tables import ratios_to_row, shipped_lines
 
     row = {"synthetic": {"pa_mpjpe_mm": 66.0}, "real": {"mean_pa_mpjpe_mm": 86.0}}
     shipped = {"synthetic": {"pa_mpjpe_mm": 69.3}, "real": {"mean_pa_mpjpe_mm": 86.0}}
@@ -101,8 +100,7 @@ def test_a_folder_that_is_not_a_recording_is_refused(tmp_path):
 
 
 def test_pooled_real_columns_in_the_markdown():
-    sys.path.insert(0, str(ROOT / "benchmarks"))
-    from lifter_tables import markdown, rows
+    from lifter_research.scripts.lifter_tables import markdown, rows
 
     views = {f"cam0{i}": {"pa_mpjpe_mm": 80.0 + i} for i in range(1, 5)}
     real = {"per_view": views, "mean_pa_mpjpe_mm": 82.5, "mean_mpjpe_mm": 130.0}

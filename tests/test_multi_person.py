@@ -18,7 +18,7 @@ SINGLE = SHARED_DATA / "multiview" / "pose2sim_single"
 def scene(frames: int = 20, seed: int = 0):
     """The shared calibration's cameras and two synthetic 17-point people 1 m apart in the middle
     of the scene: ``(cameras, a (T, 17, 3) m, b (T, 17, 3) m)``."""
-    from pose_estimation.multiview import read_qualisys, triangulate
+    from lifter_research.multiview import read_qualisys, triangulate
 
     cameras = read_qualisys(require_shared(SINGLE / "calibration" / "Calib.qca.txt"))
     centres = np.array([[[[544.0, 960.0]]]] * len(cameras))  # (C, 1, 1, 2): where the optical axes meet
@@ -36,8 +36,8 @@ def project_all(cameras, points: np.ndarray, noise: float = 1.0, seed: int = 1) 
 
 
 def test_a_view_following_someone_else_is_left_out_and_not_scored():
-    from pose_estimation.multi_person import agreeing_views, same_person
-    from pose_estimation.multiview import triangulate
+    from lifter_research.multi_person import agreeing_views, same_person
+    from lifter_research.multiview import triangulate
 
     cameras, a, b = scene()
     pixels = project_all(cameras, a)
@@ -54,7 +54,7 @@ def test_a_view_following_someone_else_is_left_out_and_not_scored():
 
 
 def test_a_frame_no_two_views_agree_on_is_not_triangulated():
-    from pose_estimation.multi_person import agreeing_views
+    from lifter_research.multi_person import agreeing_views
 
     cameras, a, _ = scene(frames=6)
     rng = np.random.default_rng(3)
@@ -79,8 +79,8 @@ def two_person_video(path, frames: int = 30):
 
 
 def test_the_isolated_follower_keeps_to_its_person(tmp_path):
+    from lifter_research.multi_person import first_frame_people
     from pose_estimation.estimate import run_front_end
-    from pose_estimation.multi_person import first_frame_people
 
     video, width = two_person_video(tmp_path / "two.mp4")
     boxes = first_frame_people(video)
@@ -106,7 +106,7 @@ def fake_wheel(path, videos: bool = True):
 
 
 def fetch(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, str(ROOT / "benchmarks" / "fetch_pose2sim_multi.py"), *args], capture_output=True, text=True, timeout=60)
+    return subprocess.run([sys.executable, "-m", "lifter_research.scripts.fetch_pose2sim_multi", *args], cwd=ROOT, capture_output=True, text=True, timeout=60)
 
 
 def test_fetch_unpacks_the_recording_whole_and_once(tmp_path):
@@ -134,8 +134,8 @@ def test_evaluate_rejects_a_folder_that_is_not_a_recording(tmp_path):
 
 
 def test_recordings_pool_into_one_paired_comparison():
+    from lifter_research.real_harness import HarnessViews, compare_recordings, harness_views
     from pose_estimation.estimate import mediapipe_ik
-    from pose_estimation.real_harness import HarnessViews, compare_recordings, harness_views
 
     views = harness_views(require_shared(SINGLE), frames=30)
     first20 = HarnessViews(views.cameras, views.fronts, views.truth, views.report, np.arange(30)[None, :].repeat(4, axis=0) < 20)
@@ -148,7 +148,7 @@ def test_recordings_pool_into_one_paired_comparison():
 
 
 def test_two_followers_on_one_person_leave_that_view_to_the_one_it_fits():
-    from pose_estimation.multi_person import settle_shared_tracks
+    from lifter_research.multi_person import settle_shared_tracks
 
     cameras, a, b = scene()
     pixels_a, pixels_b = project_all(cameras, a), project_all(cameras, b, seed=2)
@@ -163,7 +163,7 @@ def test_two_followers_on_one_person_leave_that_view_to_the_one_it_fits():
 
 
 def test_tracks_are_associated_across_views_by_geometry():
-    from pose_estimation.multi_person import associate
+    from lifter_research.multi_person import associate
 
     cameras, a, b = scene()
     stray = a + np.array([0.0, 2.5, 0.0])

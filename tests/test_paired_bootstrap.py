@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from pose_estimation.paired_bootstrap import paired_block_bootstrap
+from lifter_research.paired_bootstrap import paired_block_bootstrap
 
 
 def test_a_constant_gap_is_certain():

@@ -3,7 +3,7 @@
 import numpy as np
 
 from characters import rotations as rot
-from pose_estimation.pose_augment import (LEFT_ARM, LEFT_LEG, PARTS, RIGHT_LEG, UPPER_BODY, body_turns, joint_noise, limb_poses, local_from_world,
+from lifter_research.pose_augment import (LEFT_ARM, LEFT_LEG, PARTS, RIGHT_LEG, UPPER_BODY, body_turns, joint_noise, limb_poses, local_from_world,
                                           swap_part, torso_bends, world_from_local)
 
 
@@ -46,7 +46,7 @@ def test_joint_noise_is_smooth_and_of_the_asked_size():
 
 
 def test_limb_poses_bend_only_the_limbs_and_reach_poses_a_walk_lacks():
-    from pose_estimation.synthetic import world_joints
+    from lifter_research.synthetic import world_joints
     from retargeting.smpl import SMPL_JOINTS
 
     j = {n: i for i, n in enumerate(SMPL_JOINTS)}
@@ -76,7 +76,7 @@ def test_limb_poses_bend_only_the_limbs_and_reach_poses_a_walk_lacks():
 
 
 def test_torso_bends_turn_only_the_spine_smoothly_and_bend_forward_and_sideways():
-    from pose_estimation.synthetic import world_joints
+    from lifter_research.synthetic import world_joints
     from retargeting.smpl import SMPL_JOINTS
 
     j = {n: i for i, n in enumerate(SMPL_JOINTS)}

@@ -9,12 +9,12 @@ import numpy as np
 import pytest
 import torch
 
-from pose_estimation.lifter_refiner import HistoryBuffer, KeypointRefiner, PatchDiscriminator, refiner_step
-from pose_estimation.lifter_teacher import AdversarialTeacher, clip_groups
-from pose_estimation.motion_prior import MocapWindows, MotionDiscriminator, adversarial_loss, discriminator_loss
-from pose_estimation.real_clips import real_batch, video_files
-from pose_estimation.real_harness import DATA as HARNESS
-from pose_estimation.sim2real import GradientReversal, reprojection_to_detections, temporal_consistency
+from lifter_research.lifter_refiner import HistoryBuffer, KeypointRefiner, PatchDiscriminator, refiner_step
+from lifter_research.lifter_teacher import AdversarialTeacher, clip_groups
+from lifter_research.motion_prior import MocapWindows, MotionDiscriminator, adversarial_loss, discriminator_loss
+from lifter_research.real_clips import real_batch, video_files
+from lifter_research.real_harness import DATA as HARNESS
+from lifter_research.sim2real import GradientReversal, reprojection_to_detections, temporal_consistency
 from tests.conftest import run_cli
 
 SHARED_VIDEO = Path(__file__).resolve().parents[2] / "shared" / "data" / "video" / "sports2d_demo.mp4"
@@ -36,7 +36,7 @@ def test_real_2d_losses_measure_what_they_say():
     rng = np.random.default_rng(0)
     joints = torch.as_tensor(rng.normal(scale=0.3, size=(2, 5, 24, 3)), dtype=torch.float32)
     camera = torch.tensor([0.8, 0.5, 0.4]).expand(2, 5, 3)
-    from pose_estimation.real_harness import COCO12, SMPL12
+    from lifter_research.real_harness import COCO12, SMPL12
 
     keypoints = torch.zeros(2, 5, 17, 2)
     keypoints[..., COCO12, :] = camera[..., None, :1] * joints[..., SMPL12, :2] + camera[..., None, 1:]
@@ -126,7 +126,7 @@ def test_history_buffer_serves_half_old_samples():
 def test_motion_discriminator_tells_mocap_from_noise():
     torch.manual_seed(0)
     rng = np.random.default_rng(0)
-    from pose_estimation.mocap_library import load_library, motion_files
+    from lifter_research.mocap_library import load_library, motion_files
 
     windows = MocapWindows(clips=load_library(motion_files()[:2], held_out=False))
     mocap = windows.sample(rng, 8, 12)

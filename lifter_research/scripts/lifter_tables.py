@@ -1,16 +1,16 @@
 """The lifter's tables (Doersch & Zisserman's Tables 1-3, analogues), measured by one command.
 
-    python benchmarks/lifter_tables.py --work runs/tables [--rows t1_keypoints,t1_flow]
+    python -m lifter_research.scripts.lifter_tables --work runs/tables [--rows t1_keypoints,t1_flow]
         [--steps 37356] [--short-steps 8000] [--markdown docs/lifter_tables.md] [--no-real] [--scale 1]
 
 Every row is trained by ``vidmimic estimator train`` with the one-command recipe of
-``benchmarks/lifter_recipe.py`` (its 12 000 training clips, its options), changing only what the
+``lifter_research/scripts/lifter_recipe.py`` (its 12 000 training clips, its options), changing only what the
 row is about:
 
 * Table 1 — inputs: keypoints / flow / flow + keypoints, ``--steps`` each (the recipe's full
   budget, so the flow + keypoints row is a lifter made as shipped weights are made); beside them
   the MediaPipe-IK baseline, and each row's paired difference to it on the real harness with its
-  95 % interval (``pose_estimation.paired_bootstrap``).
+  95 % interval (``lifter_research.paired_bootstrap``).
 * Table 1b — the same three inputs at ``--short-steps`` (Tables 2 and 3's budget); its flow +
   keypoints row is Table 2's full row. A full-budget row takes about two hours here, so this is
   where the three inputs first compare at one budget.
@@ -21,7 +21,7 @@ row is about:
 
 Rows are scored on the held-out synthetic clips and (unless ``--no-real``) on the real harness
 (``pose2sim_single``; PA-MPJPE per view and the mean); with ``--real-people DIR`` also on every
-person of a multi-person recording (``pose_estimation.multi_person``), pooled with the harness's
+person of a multi-person recording (``lifter_research.multi_person``), pooled with the harness's
 views (the mean, and in Table 1 the paired difference to MediaPipe-IK). A row takes hours: ``--rows`` names the
 rows to train in this run (default all); rows trained before are scored, rows not yet trained are
 listed as such, and a row stopped midway resumes from its checkpoint. Datasets are made as the
@@ -43,8 +43,8 @@ import sys
 import time
 from pathlib import Path
 
-from lifter_recipe import HELDOUT, SHARED_VIDEOS, TECHNIQUES_ON, TRAIN, dataset_commands, dataset_folders, scaled
-from lifter_rows import ROOT, score_row, score_weights, technique_flags, train_row, vidmimic
+from lifter_research.scripts.lifter_recipe import HELDOUT, SHARED_VIDEOS, TECHNIQUES_ON, TRAIN, dataset_commands, dataset_folders, scaled
+from lifter_research.scripts.lifter_rows import ROOT, score_row, score_weights, technique_flags, train_row, vidmimic
 
 INPUTS_ORDER = ("keypoints", "flow", "flow+keypoints")
 SHIPPED = ROOT / "pose_estimation" / "weights" / "lifter.pt"
@@ -176,7 +176,7 @@ def write_atomically(path: Path, text: str) -> None:
 
 def recordings_of_people(folders: list[Path]) -> dict:
     """Name → harness views of every person of each multi-person recording in ``folders``."""
-    from pose_estimation.multi_person import person_harness_views
+    from lifter_research.multi_person import person_harness_views
 
     people = {}
     for folder in folders:
@@ -196,7 +196,7 @@ def main() -> int:
     parser.add_argument("--no-real", action="store_true", help="skip the real harness")
     parser.add_argument("--real-people", type=Path, action="append", metavar="DIR",
                         help="also score on every person of this calibrated multi-person recording, pooled with the harness "
-                             "(repeatable; python benchmarks/fetch_pose2sim_multi.py fetches one)")
+                             "(repeatable; python -m lifter_research.scripts.fetch_pose2sim_multi fetches one)")
     parser.add_argument("--markdown", type=Path, help="also write the tables here")
     parser.add_argument("--record", type=Path, help="JSON of rows measured before (docs/lifter_tables.json): rows whose weights are not in "
                                                      "--work are taken from it; it is rewritten with this run's rows")
@@ -212,7 +212,7 @@ def main() -> int:
         parser.error(f"unknown rows {', '.join(unknown)}; rows are {', '.join(names)}")
     for folder in args.real_people or []:
         if not (folder / "calibration" / "Calib.qca.txt").is_file():
-            parser.error(f"{folder}: not a calibrated recording (fetch one with python benchmarks/fetch_pose2sim_multi.py)")
+            parser.error(f"{folder}: not a calibrated recording (fetch one with python -m lifter_research.scripts.fetch_pose2sim_multi)")
 
     vidmimic("estimator", "data", str(work / "data_heldout"), *scaled(HELDOUT, args.scale), "--workers", str(args.workers))
     common = [*TRAIN, *technique_flags(list(TECHNIQUES_ON), args.real_videos)]
@@ -223,9 +223,9 @@ def main() -> int:
         train_row(work / "rows" / row["name"], dataset_folders(work, row["variant"]), steps, args.minutes_per_row,
                   "--inputs", row["inputs"], "--window", str(row["window"]), *common)
 
+    from lifter_research.lifter_evaluate import evaluate_synthetic_baseline
+    from lifter_research.real_harness import compare_recordings, harness_views, score_estimator
     from pose_estimation.estimate import mediapipe_ik
-    from pose_estimation.lifter_evaluate import evaluate_synthetic_baseline
-    from pose_estimation.real_harness import compare_recordings, harness_views, score_estimator
 
     views = None if args.no_real else harness_views()
     people = {} if views is None else recordings_of_people(args.real_people or [])
@@ -236,7 +236,7 @@ def main() -> int:
         baseline["real"] = score_estimator(views, mediapipe_ik, baseline_frames)
     if people:
         baseline["real_pooled"] = compare_recordings({"single": views, **people}, {"mediapipe_ik": mediapipe_ik}, [])["pooled"]
-    command = "python benchmarks/lifter_tables.py " + " ".join(sys.argv[1:])
+    command = "python -m lifter_research.scripts.lifter_tables " + " ".join(sys.argv[1:])
     result: dict = {"date": time.strftime("%Y-%m-%d"), "command": command, "rows": [], "record": str(args.record) if args.record else None,
                     "recordings": 1 + len(args.real_people or []), "people": {name: v.report for name, v in people.items()}}
     frames = baseline_frames if views is not None else None

@@ -21,7 +21,7 @@ import numpy as np
 import torch
 
 from characters.errors import atomic_output
-from pose_estimation.real_harness import DATA as EVALUATION_RECORDING
+from lifter_research.real_harness import DATA as EVALUATION_RECORDING
 
 VIDEO_SUFFIXES = {".mp4", ".mov", ".m4v", ".avi", ".mkv", ".webm"}
 INPUT_KEYS = ("keypoints", "confidence", "occluded", "flow")

@@ -1,6 +1,6 @@
 """Fetch a second real recording for the harness: Pose2Sim's Demo_MultiPerson (two people).
 
-    python benchmarks/fetch_pose2sim_multi.py [--to ~/.cache/vidmimic/pose2sim_multi] [--wheel FILE]
+    python -m lifter_research.scripts.fetch_pose2sim_multi [--to ~/.cache/vidmimic/pose2sim_multi] [--wheel FILE]
 
 The recording ships inside the ``pose2sim`` wheel on PyPI (BSD-3-Clause): 4 synchronised,
 calibrated portrait views (1088x1920, 60 frames/s, 100 frames), the same cameras and lab as

@@ -1,6 +1,6 @@
 """A calibrated multi-view recording of several people as more real-harness recordings, one per person.
 
-Each person seen in every view becomes a :class:`~pose_estimation.real_harness.HarnessViews` of
+Each person seen in every view becomes a :class:`~lifter_research.real_harness.HarnessViews` of
 its own, scored exactly like the single-person recording:
 
 1. People are found on a view's first frame (MediaPipe finds one person per image: the people
@@ -19,7 +19,7 @@ its own, scored exactly like the single-person recording:
    (:attr:`HarnessViews.valid`).
 
 The Pose2Sim package's Demo_MultiPerson (two people, the same 4 cameras as ``pose2sim_single``)
-is fetched by ``python benchmarks/fetch_pose2sim_multi.py``.
+is fetched by ``python -m lifter_research.scripts.fetch_pose2sim_multi``.
 """
 
 from __future__ import annotations
@@ -32,9 +32,9 @@ from pathlib import Path
 
 import numpy as np
 
+from lifter_research.multiview import Camera, read_qualisys, triangulate
+from lifter_research.real_harness import HarnessViews, reprojection_errors, resolve_swaps
 from pose_estimation.estimate import FrontEnd, run_front_end
-from pose_estimation.multiview import Camera, read_qualisys, triangulate
-from pose_estimation.real_harness import HarnessViews, reprojection_errors, resolve_swaps
 from pose_estimation.video import frames as video_frames
 
 
@@ -43,8 +43,9 @@ def first_frame_people(video: Path, rounds: int = 4) -> list[np.ndarray]:
 
     MediaPipe finds one person per image, so each round greys out the people found so far and
     looks again, until a round finds no one new."""
+    from pose_estimation.camera import iou
     from pose_estimation.mediapipe_pose import pose_solution
-    from pose_estimation.subject import detect_people, iou
+    from pose_estimation.subject import detect_people
 
     _, frame = next(video_frames(video, 1))
     pose = pose_solution().Pose(static_image_mode=True, model_complexity=1)
@@ -181,7 +182,7 @@ def agreeing_views(cameras: list[Camera], pixels: np.ndarray, weights: np.ndarra
 def same_person(cameras: list[Camera], truth: np.ndarray, pixels: np.ndarray, weights: np.ndarray, min_iou: float = 0.3) -> np.ndarray:
     """``(C, T)`` bool: the view's keypoint box overlaps the projected 3D joints' box (the follower
     is on this person, however well or badly it reads the pose)."""
-    from pose_estimation.subject import iou
+    from pose_estimation.camera import iou
 
     valid = np.zeros(weights.shape[:2], bool)
     for c, cam in enumerate(cameras):

@@ -14,7 +14,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from pose_estimation.real_harness import COCO12, SMPL12
+from lifter_research.real_harness import COCO12, SMPL12
 
 
 def reprojection_to_detections(joints: torch.Tensor, camera: torch.Tensor, keypoints: torch.Tensor, confidence: torch.Tensor) -> torch.Tensor:

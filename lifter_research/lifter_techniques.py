@@ -14,8 +14,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from pose_estimation.body_model import TorchSkeleton
-from pose_estimation.lifter import LifterConfig
+from lifter_research.body_model import TorchSkeleton
+from lifter_research.lifter import LifterConfig
 
 
 class Techniques:
@@ -26,7 +26,7 @@ class Techniques:
         self.real_clips = None
         self.report: dict = {"techniques": {k: v for k, v in options.technique_flags().items() if v}}
         if options.needs_real:
-            from pose_estimation.real_clips import prepare_real_inputs
+            from lifter_research.real_clips import prepare_real_inputs
 
             if not options.real_videos:
                 raise ValueError("the sim+real mixture, the refiner and DANN need --real-videos (a folder of real, unlabelled videos)")
@@ -35,25 +35,25 @@ class Techniques:
                                           "frames": int(sum(len(c["occluded"]) for c in self.real_clips))}
         self.teacher = None
         if options.adversarial_teacher:
-            from pose_estimation.lifter_teacher import AdversarialTeacher, clip_groups
+            from lifter_research.lifter_teacher import AdversarialTeacher, clip_groups
 
             self.teacher = AdversarialTeacher(clip_groups(data), options.teacher_history, options.teacher_alpha, options.teacher_epsilon)
         self.refiner = None
         self.refiner_trained = False
         if options.refiner:
-            from pose_estimation.lifter_refiner import HistoryBuffer, KeypointRefiner, PatchDiscriminator
+            from lifter_research.lifter_refiner import HistoryBuffer, KeypointRefiner, PatchDiscriminator
 
             self.refiner, self.patch_discriminator = KeypointRefiner(), PatchDiscriminator()
             self.refiner_optimisers = (torch.optim.Adam(self.refiner.parameters(), lr=1e-3), torch.optim.Adam(self.patch_discriminator.parameters(), lr=1e-3))
             self.history = HistoryBuffer(256, self.rng)
         self.classifier = None
         if options.dann:
-            from pose_estimation.sim2real import DomainClassifier
+            from lifter_research.sim2real import DomainClassifier
 
             self.classifier = DomainClassifier(config.features)
         self.motion = None
         if options.motion_discriminator:
-            from pose_estimation.motion_prior import MocapWindows, MotionDiscriminator
+            from lifter_research.motion_prior import MocapWindows, MotionDiscriminator
 
             self.motion = MotionDiscriminator()
             self.motion_optimiser = torch.optim.Adam(self.motion.parameters(), lr=1e-4)
@@ -70,7 +70,7 @@ class Techniques:
         return None, rng.integers(0, clips, batch)
 
     def real_batch(self) -> dict[str, torch.Tensor]:
-        from pose_estimation.real_clips import real_batch
+        from lifter_research.real_clips import real_batch
 
         return real_batch(self.real_clips, self.rng, self.options.real_batch, self.config.window)
 
@@ -78,7 +78,7 @@ class Techniques:
         """SimGAN's refiner, before the lifter sees any refined track; ``sample_synthetic()`` gives a batch."""
         if not self.refiner or self.refiner_trained:
             return
-        from pose_estimation.lifter_refiner import refiner_step
+        from lifter_research.lifter_refiner import refiner_step
 
         last: dict = {}
         for _ in range(self.options.refiner_steps):
@@ -107,17 +107,17 @@ class Techniques:
         o = self.options
         terms: dict[str, torch.Tensor] = {}
         if o.sim_real_mix:
-            from pose_estimation.sim2real import reprojection_to_detections, temporal_consistency
+            from lifter_research.sim2real import reprojection_to_detections, temporal_consistency
 
             joints = skeleton(out["rotations"][split:], out["betas"][split:])
             terms["real_2d"] = o.weight_real_2d * reprojection_to_detections(joints, out["camera"][split:], real["keypoints"], real["confidence"])
             terms["temporal"] = o.weight_temporal * temporal_consistency(joints, out["camera"][split:])
         if self.classifier:
-            from pose_estimation.sim2real import dann_schedule, domain_loss
+            from lifter_research.sim2real import dann_schedule, domain_loss
 
             terms["domain"] = o.weight_domain * domain_loss(self.classifier, out["features"][:split], out["features"][split:], dann_schedule(fraction))
         if self.motion:
-            from pose_estimation.motion_prior import adversarial_loss, body_pose_6d, discriminator_loss
+            from lifter_research.motion_prior import adversarial_loss, body_pose_6d, discriminator_loss
 
             poses = body_pose_6d(out["rotations"])
             mocap = self.mocap.sample(self.rng, min(len(poses), 16), poses.shape[1])

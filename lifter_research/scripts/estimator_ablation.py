@@ -1,6 +1,6 @@
 """The ablation of the estimator's sim-to-real and motion-prior training techniques, one command.
 
-    python benchmarks/estimator_ablation.py --work runs/ablation [--steps-per-row 800]
+    python -m lifter_research.scripts.estimator_ablation --work runs/ablation [--steps-per-row 800]
         [--clips 1000] [--heldout-clips 200] [--real-videos ../shared/data/video]
         [--markdown docs/estimator_ablation.md]
 
@@ -29,9 +29,9 @@ import sys
 import time
 from pathlib import Path
 
-from lifter_rows import add_common_arguments, make_datasets, score_row, technique_flags, train_row
+from lifter_research.scripts.lifter_rows import add_common_arguments, make_datasets, score_row, technique_flags, train_row
 
-SHARED_VIDEOS = Path(__file__).resolve().parents[2] / "shared" / "data" / "video"
+SHARED_VIDEOS = Path(__file__).resolve().parents[3] / "shared" / "data" / "video"
 TECHNIQUES = {
     "sim_real_mix": "SimPose sim+real batches",
     "adversarial_teacher": "adversarial teacher",
@@ -80,8 +80,8 @@ def main() -> int:
     full, heldout = make_datasets(work, args.clips, args.heldout_clips, args.workers)
     steps, minutes = args.steps_per_row, args.minutes_per_row
 
+    from lifter_research.real_harness import harness_views, score_estimator
     from pose_estimation.estimate import mediapipe_ik
-    from pose_estimation.real_harness import harness_views, score_estimator
 
     views = None if args.no_real else harness_views()
 
@@ -106,7 +106,7 @@ def main() -> int:
     reference = {"name": "mediapipe_ik", "label": "MediaPipe-IK baseline (reference)", "training": "none"}
     if views is not None:
         reference["real"] = score_estimator(views, mediapipe_ik)
-    result = {"date": time.strftime("%Y-%m-%d"), "command": "python benchmarks/estimator_ablation.py " + " ".join(sys.argv[1:]),
+    result = {"date": time.strftime("%Y-%m-%d"), "command": "python -m lifter_research.scripts.estimator_ablation " + " ".join(sys.argv[1:]),
               "ranked_by": "real mean PA-MPJPE" if views is not None else "held-out synthetic PA-MPJPE",
               "baseline_mm": round(baseline, 1), "noise_mm": noise, "best_combination": combo,
               "helps": [n for n, e in singles.items() if e["change_mm"] < -noise],

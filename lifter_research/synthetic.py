@@ -28,12 +28,12 @@ import cv2
 import numpy as np
 
 from characters import rotations as rot
-from pose_estimation.body_model import NUM_BETAS, offsets_for
-from pose_estimation.estimate import BOX_SMOOTHING  # the front end's person-box smoothing, reproduced
-from pose_estimation.flow import CropFlow, FlowOptions, square_box
-from pose_estimation.mocap_library import MocapClip
-from pose_estimation.pose_augment import body_turns, joint_noise, limb_poses, swap_part, torso_bends
-from pose_estimation.synthetic_render import Look, draw_region
+from lifter_research.body_model import NUM_BETAS, offsets_for
+from lifter_research.mocap_library import MocapClip
+from lifter_research.pose_augment import body_turns, joint_noise, limb_poses, swap_part, torso_bends
+from lifter_research.synthetic_render import Look, draw_region
+from pose_estimation.camera import BOX_SMOOTHING, square_box  # the front end's person-box smoothing, reproduced
+from pose_estimation.flow import CropFlow, FlowOptions
 from retargeting.smpl import SMPL_JOINTS, SMPL_PARENTS
 
 J = {n: i for i, n in enumerate(SMPL_JOINTS)}

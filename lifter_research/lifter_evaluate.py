@@ -13,13 +13,13 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from pose_estimation.body_model import TorchSkeleton
-from pose_estimation.lifter import synthetic_confidence
+from lifter_research.body_model import TorchSkeleton
+from lifter_research.lifter import synthetic_confidence
 from pose_estimation.lifter_estimator import predict_video
-from pose_estimation.mocap_library import FPS
-from pose_estimation.multiview import mpjpe, pa_mpjpe
-from pose_estimation.real_harness import SMPL12, hip_aligned
-from pose_estimation.synthetic_dataset import dataset_sources, load_dataset
+from lifter_research.mocap_library import FPS
+from lifter_research.multiview import mpjpe, pa_mpjpe
+from lifter_research.real_harness import SMPL12, hip_aligned
+from lifter_research.synthetic_dataset import dataset_sources, load_dataset
 
 
 def evaluate_synthetic(model, data_dir: str | Path, max_clips: int | None = None, mirror: bool = True, clip_errors: list | None = None) -> dict:
@@ -72,7 +72,8 @@ def evaluate_synthetic_baseline(data_dir: str | Path, max_clips: int | None = No
     joints plus ``noise_m`` Gaussian noise (as in the real harness's synthetic check), so this
     row flatters the baseline — MediaPipe's real 3D errors are larger and correlated.
     """
-    from pose_estimation.landmarks_ik import CAMERA_TO_WORLD, MP, landmarks_from_joints, landmarks_to_smpl
+    from pose_estimation.camera import CAMERA_TO_WORLD
+    from pose_estimation.landmarks_ik import MP, landmarks_from_joints, landmarks_to_smpl
 
     data = load_dataset(data_dir, max_clips)
     rng = np.random.default_rng(seed)

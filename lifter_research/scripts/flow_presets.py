@@ -1,6 +1,6 @@
 """Choose the DIS optical-flow preset: speed and accuracy on person crops of a real video.
 
-    python benchmarks/flow_presets.py [VIDEO]
+    python -m lifter_research.scripts.flow_presets [VIDEO]
 
 Accuracy: crops of real frames warped by a known small similarity motion (shift up to 4 px,
 rotation up to 3 deg), so the true flow is known; reported as the mean end-point error (px at
@@ -20,7 +20,7 @@ import numpy as np
 from pose_estimation.flow import DIS_PRESETS, crop
 from pose_estimation.video import frames
 
-VIDEO = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "multiview" / "pose2sim_single" / "videos" / "cam01.mp4"
+VIDEO = Path(__file__).resolve().parents[3] / "shared" / "data" / "multiview" / "pose2sim_single" / "videos" / "cam01.mp4"
 SIZE = 128
 
 

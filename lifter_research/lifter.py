@@ -15,10 +15,11 @@ Input tensors (B clips, T frames): ``keypoints (B, T, 17, 2)`` crop coordinates,
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 from torch import nn
 
-from pose_estimation.body_model import matrix_from_6d
+from lifter_research.body_model import matrix_from_6d
 from pose_estimation.lifter_config import (  # noqa: F401 - re-exported: the lifter's names
     BODY_KEYPOINTS, CONFIDENCE_MODELS, FLOW_SCALE, GRID, INPUTS, NUM_BETAS, NUM_PARAMS, SYNTHETIC_VISIBLE, LifterConfig, synthetic_confidence,
 )
@@ -89,3 +90,9 @@ class Lifter(nn.Module):
             "camera": params[..., 24 * 6 + NUM_BETAS :],
             "features": frame_features,
         }
+
+    def predict_numpy(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """:meth:`forward` on NumPy arrays, without gradients and without ``features``: how
+        ``pose_estimation.lifter_estimator.predict`` reads a network (as it reads ``NumpyLifter``)."""
+        with torch.no_grad():
+            return {k: v.numpy() for k, v in self({k: torch.as_tensor(v) for k, v in batch.items()}).items() if k != "features"}

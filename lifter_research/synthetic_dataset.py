@@ -18,8 +18,8 @@ from pathlib import Path
 import numpy as np
 
 from characters.errors import atomic_output
-from pose_estimation.mocap_library import MocapClip, load_library, motion_files
-from pose_estimation.synthetic import SyntheticOptions, clip_sources, synthetic_clip
+from lifter_research.mocap_library import MocapClip, load_library, motion_files
+from lifter_research.synthetic import SyntheticOptions, clip_sources, synthetic_clip
 
 Progress = Callable[[int, int], None]
 OPTIONS_BEFORE_THEY_WERE_RECORDED = {"camera_distance": [2.5, 8.0], "camera_height": [0.3, 2.0]}

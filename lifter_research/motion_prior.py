@@ -17,9 +17,9 @@ import torch
 from torch import nn
 
 from characters import rotations as rot
-from pose_estimation.body_model import matrix_to_6d
-from pose_estimation.mocap_library import MocapClip, load_library, motion_files
-from pose_estimation.synthetic import SyntheticOptions
+from lifter_research.body_model import matrix_to_6d
+from lifter_research.mocap_library import MocapClip, load_library, motion_files
+from lifter_research.synthetic import SyntheticOptions
 from retargeting.smpl import SMPL_PARENTS
 
 BODY_FEATURES = 23 * 6

@@ -1,6 +1,6 @@
 """The lifter's one-command training recipe: its datasets and its training options.
 
-The tables (``benchmarks/lifter_tables.py``) train every row with this recipe, changing only
+The tables (``lifter_research/scripts/lifter_tables.py``) train every row with this recipe, changing only
 what the row is about (the inputs, the window, the training data's distractors), so the
 tables' flow + keypoints row is a lifter made the way shipped weights are made.
 
@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-SHARED_VIDEOS = Path(__file__).resolve().parents[2] / "shared" / "data" / "video"
+SHARED_VIDEOS = Path(__file__).resolve().parents[3] / "shared" / "data" / "video"
 
 DATASETS: dict[str, list[str]] = {
     "base": ["--clips", "2000", "--seed", "30"],

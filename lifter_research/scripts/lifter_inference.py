@@ -1,6 +1,6 @@
 """How the lifter reads a video: the test-time steps on and off, on both test sets.
 
-    python benchmarks/lifter_inference.py [--weights W] [--heldout DIR] [--real-data DIR]
+    python -m lifter_research.scripts.lifter_inference [--weights W] [--heldout DIR] [--real-data DIR]
 
 For one set of weights, four ways of reading: every frame as one sequence (``plain``); a
 60 fps video seen at the synthetic clips' 30 fps (``rate``, real harness only: the synthetic
@@ -17,9 +17,9 @@ import json
 import sys
 from pathlib import Path
 
+from lifter_research.lifter_evaluate import evaluate_synthetic
+from lifter_research.real_harness import DATA, harness_views, score_estimator
 from pose_estimation.lifter_estimator import SHIPPED_WEIGHTS, cached_lifter, lifter_estimator
-from pose_estimation.lifter_evaluate import evaluate_synthetic
-from pose_estimation.real_harness import DATA, harness_views, score_estimator
 
 WAYS = {"plain": (False, False), "rate": (False, True), "mirror": (True, False), "rate+mirror": (True, True)}  # (mirror, match_rate)
 

@@ -33,12 +33,13 @@ import numpy as np
 import torch
 
 from characters.errors import atomic_output
-from pose_estimation.body_model import TorchSkeleton
-from pose_estimation.lifter import Lifter, LifterConfig, synthetic_confidence
-from pose_estimation.lifter_options import TrainOptions
-from pose_estimation.lifter_techniques import Techniques
-from pose_estimation.lifter_losses import camera_frame_joint_error, pa_joint_error, reprojection_error, rotation_error
-from pose_estimation.synthetic_dataset import load_dataset
+from lifter_research.body_model import TorchSkeleton
+from lifter_research.lifter import Lifter, LifterConfig, synthetic_confidence
+from lifter_research.lifter_options import TrainOptions
+from lifter_research.lifter_techniques import Techniques
+from lifter_research.lifter_losses import camera_frame_joint_error, pa_joint_error, reprojection_error, rotation_error
+from lifter_research.synthetic_dataset import load_dataset
+from pose_estimation.lifter_numpy import file_sha256, numpy_arrays, numpy_weights_path
 
 Progress = Callable[[int, int], None]
 INPUT_KEYS = ("keypoints", "confidence", "occluded", "flow")
@@ -93,11 +94,21 @@ def synthetic_losses(out: dict[str, torch.Tensor], skeleton: TorchSkeleton, batc
 def save_weights(path: Path, model: Lifter, extra: dict | None = None) -> None:
     """``lifter.pt``: the state dict and the config (and ``extra`` metadata); and ``lifter.npz``
     beside it, the copy ``vidmimic estimate`` runs without torch (``lifter_numpy``)."""
-    from pose_estimation.lifter_numpy import write_numpy_weights
-
     with atomic_output(path) as tmp:
         torch.save({"config": model.config.to_dict(), "state": model.state_dict(), "extra": extra or {}}, tmp)
     write_numpy_weights(path)
+
+
+def write_numpy_weights(weights: str | Path) -> Path:
+    """Write ``lifter.npz`` beside the torch weights ``weights`` (imports torch); returns its path."""
+    model = load_lifter(weights)
+    arrays = numpy_arrays(model.state_dict(), model.config.channels)
+    out = numpy_weights_path(weights)
+    meta = {"config": model.config.to_dict(), "source_sha256": file_sha256(weights)}
+    with atomic_output(out) as tmp:
+        with open(tmp, "wb") as f:
+            np.savez(f, meta=np.array(json.dumps(meta)), **arrays)
+    return out
 
 
 def load_datasets(folders: list[Path], max_clips: int | None = None) -> dict[str, np.ndarray]:

@@ -1,7 +1,7 @@
 """Where the lifter's held-out error lies: per source motion, image plane against depth, 2D fit
 against the keypoints' own noise, and the body's orientation to the camera.
 
-    python benchmarks/lifter_diagnostics.py --data runs/heldout [--weights W] [--clips N]
+    python -m lifter_research.scripts.lifter_diagnostics --data runs/heldout [--weights W] [--clips N]
 
 Reads every clip as ``vidmimic estimator evaluate`` does (``predict_video``, mirror-averaged)
 and prints JSON:
@@ -28,15 +28,14 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from pose_estimation.body_model import TorchSkeleton
-from pose_estimation.lifter import BODY_KEYPOINTS, synthetic_confidence
+from lifter_research.body_model import TorchSkeleton
+from lifter_research.lifter import BODY_KEYPOINTS, synthetic_confidence
+from lifter_research.lifter_train import load_lifter, quaternion_to_matrix
+from lifter_research.mocap_library import FPS
+from lifter_research.multiview import procrustes_align
+from lifter_research.real_harness import SMPL12
+from lifter_research.synthetic_dataset import dataset_sources, load_dataset
 from pose_estimation.lifter_estimator import SHIPPED_WEIGHTS, predict_video
-from pose_estimation.lifter_train import load_lifter, quaternion_to_matrix
-from pose_estimation.mocap_library import FPS
-from pose_estimation.multiview import procrustes_align
-from pose_estimation.real_harness import SMPL12
-from pose_estimation.synthetic_dataset import dataset_sources, load_dataset
-
 
 LEG_RAISE_BINS_DEG = (0, 30, 60, 90, 120, 180)
 _PELVIS, _LEFT_HIP, _RIGHT_HIP, _LEFT_KNEE, _RIGHT_KNEE, _NECK = 0, 1, 2, 4, 5, 12

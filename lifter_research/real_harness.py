@@ -27,11 +27,12 @@ from pathlib import Path
 
 import numpy as np
 
+from lifter_research.multiview import mpjpe, pa_mpjpe, procrustes_align, read_qualisys, triangulate
+from lifter_research.paired_bootstrap import paired_block_bootstrap
+from pose_estimation.camera import CAMERA_TO_WORLD
 from pose_estimation.estimate import ESTIMATORS, run_front_end
 from pose_estimation.keypoints import COCO17_MIRROR
-from pose_estimation.landmarks_ik import CAMERA_TO_WORLD, MP, landmarks_from_joints, landmarks_to_smpl
-from pose_estimation.multiview import mpjpe, pa_mpjpe, procrustes_align, read_qualisys, triangulate
-from pose_estimation.paired_bootstrap import paired_block_bootstrap
+from pose_estimation.landmarks_ik import MP, landmarks_from_joints, landmarks_to_smpl
 from pose_estimation.smoothness import smoothness, smoothness_keys
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "multiview" / "pose2sim_single"

@@ -1,6 +1,6 @@
 """What the lifter's table commands share: datasets, training a row, scoring a row.
 
-Used by ``benchmarks/lifter_tables.py`` and ``benchmarks/estimator_ablation.py``; every step is
+Used by ``lifter_research/scripts/lifter_tables.py`` and ``lifter_research/scripts/estimator_ablation.py``; every step is
 a ``vidmimic`` command, and finished datasets and rows are reused when a command runs again.
 """
 
@@ -12,7 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 TECHNIQUE_FLAGS = {"sim_real_mix": "--sim-real-mix", "adversarial_teacher": "--adversarial-teacher", "refiner": "--refiner",
                    "dann": "--dann", "motion_discriminator": "--motion-discriminator"}
 NEEDS_REAL = {"sim_real_mix", "refiner", "dann"}
@@ -68,16 +68,16 @@ def score_row(run: Path, heldout: Path, views, baseline_frames: list | None = No
 def score_weights(weights: Path, heldout: Path, views, baseline_frames: list | None = None, people: dict | None = None) -> dict:
     """Held-out synthetic scores and (with ``views``) real-harness scores of lifter ``weights``;
     with ``baseline_frames`` (the baseline's per-frame errors from
-    :func:`pose_estimation.real_harness.score_estimator`) also the paired difference to it; with
+    :func:`lifter_research.real_harness.score_estimator`) also the paired difference to it; with
     ``people`` (name → the views of one person of a multi-person recording) also ``real_pooled``:
     the mean over all views of ``views`` and ``people`` and the paired difference to MediaPipe-IK."""
     import numpy as np
 
+    from lifter_research.lifter_evaluate import evaluate_synthetic
+    from lifter_research.lifter_train import load_lifter
+    from lifter_research.paired_bootstrap import paired_block_bootstrap
+    from lifter_research.real_harness import score_estimator
     from pose_estimation.lifter_estimator import lifter_estimator
-    from pose_estimation.lifter_evaluate import evaluate_synthetic
-    from pose_estimation.lifter_train import load_lifter
-    from pose_estimation.paired_bootstrap import paired_block_bootstrap
-    from pose_estimation.real_harness import score_estimator
 
     entry = {"synthetic": evaluate_synthetic(load_lifter(weights), heldout)}
     if views is not None:
@@ -86,8 +86,8 @@ def score_weights(weights: Path, heldout: Path, views, baseline_frames: list | N
         if baseline_frames is not None:
             entry["real_minus_mediapipe_ik"] = paired_block_bootstrap(np.stack(frames), np.stack(baseline_frames))
         if people:
+            from lifter_research.real_harness import compare_recordings
             from pose_estimation.estimate import mediapipe_ik
-            from pose_estimation.real_harness import compare_recordings
 
             estimators = {"lifter": lifter_estimator(weights), "mediapipe_ik": mediapipe_ik}
             entry["real_pooled"] = compare_recordings({"single": views, **people}, estimators, [("lifter", "mediapipe_ik")])["pooled"]
