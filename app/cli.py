@@ -7,13 +7,14 @@ import json
 import sys
 from pathlib import Path
 
+from app import arguments
+from app.arguments import require_file
 from characters.errors import InputError
 from pose_estimation import DEFAULT_ESTIMATOR
 
 UNTRUSTED = " A policy zip runs code when it is loaded (SB3 pickles, like any pickle): load only your own or ones you trust."
 # Mirrors control.train.TrainConfig (kept here so `--help` does not import torch).
 TRAIN_DEFAULTS = {"timesteps": 10_000_000, "minutes": 240.0}
-argv_override: list[str] | None = None
 
 
 def _convert(args: argparse.Namespace) -> int:
@@ -62,7 +63,7 @@ def _train(args: argparse.Namespace) -> int:
     import os
 
     if args.init is not None:
-        _require_file(args.init)
+        require_file(args.init)
     from characters.errors import input_error
 
     if args.resume and (args.max_root_deviation is not None or args.learning_rate is not None):
@@ -72,7 +73,7 @@ def _train(args: argparse.Namespace) -> int:
     from control import mpi
 
     if args.workers > 1 and mpi.size() == 1 and not os.environ.get("VIDMIMIC_MPI_CHILD"):
-        return mpi.relaunch_under_mpiexec(args.workers, sys.argv[1:] if argv_override is None else argv_override)
+        return mpi.relaunch_under_mpiexec(args.workers, arguments.command_line())
     from control.imitation_env import EnvConfig
     from control.train import TrainConfig, train
 
@@ -94,7 +95,7 @@ def _evaluate(args: argparse.Namespace) -> int:
     from app.progress import ProgressBar
     from control.evaluate import evaluate
 
-    _require_file(args.policy)
+    require_file(args.policy)
     progress = None if args.json else ProgressBar("evaluate")
     if args.motion is not None or args.from_start:
         from characters.errors import input_error
@@ -102,7 +103,7 @@ def _evaluate(args: argparse.Namespace) -> int:
 
         if args.motion is None:
             raise input_error(None, "--from-start needs --motion FILE")
-        _require_file(args.motion)
+        require_file(args.motion)
         result = evaluate_on_motion(args.policy, args.motion, from_start=args.from_start, episodes=args.episodes, seconds=args.seconds,
                                     seed=args.seed, progress=progress)
     else:
@@ -125,7 +126,7 @@ def _replay(args: argparse.Namespace) -> int:
     from control.render import RenderOptions, render_motions
     from retargeting.deepmimic_file import write_deepmimic
 
-    _require_file(args.policy)
+    require_file(args.policy)
     if args.gui and not os.environ.get("DISPLAY"):
         raise input_error(None, "--gui needs a display (DISPLAY is not set); drop --gui to render headless")
     simulated, reference, info = replay(args.policy, seconds=args.seconds, progress=ProgressBar("simulate"))
@@ -150,8 +151,8 @@ def _track(args: argparse.Namespace) -> int:
     from retargeting.deepmimic_file import write_deepmimic
 
     args.policy = args.policy or str(TRACKER)
-    _require_file(args.policy)
-    _require_file(args.motion)
+    require_file(args.policy)
+    require_file(args.motion)
     motion = reference_motion(args.motion)
     simulated, reference, info = track(args.policy, motion, progress=ProgressBar("simulate"))
     out = Path(args.output)
@@ -171,15 +172,6 @@ def _require_estimator(name: str) -> None:
 
     if name not in ESTIMATOR_NAMES:
         raise input_error(None, f"unknown estimator {name!r}; registered: {', '.join(ESTIMATOR_NAMES)}")
-
-
-def _require_file(path: str) -> None:
-    from pathlib import Path
-
-    from characters.errors import input_error
-
-    if not Path(path).is_file():
-        raise input_error(path, "no such file")
 
 
 def _estimate(args: argparse.Namespace) -> int:
@@ -219,7 +211,7 @@ def _run(args: argparse.Namespace) -> int:
         raise input_error(None, f"--swing-clearance must be between 0 and 0.3 m, got {args.swing_clearance}")
     for policy in (args.init_policy, args.phase_policy):
         if policy is not None:
-            _require_file(policy)
+            require_file(policy)
     if args.walk:
         options = walk_cycle_options(options)
     report = run_pipeline(args.video, args.output, options)
@@ -234,7 +226,7 @@ def _serve(args: argparse.Namespace) -> int:
     from characters.errors import input_error
 
     if args.init_policy is not None:
-        _require_file(args.init_policy)
+        require_file(args.init_policy)
     try:
         settings = Settings.from_env(host=args.host, port=args.port, token=args.token, token_file=args.token_file, allowed_hosts=args.allowed_host,
                                      workers=args.workers, data_dir=args.data, database=args.database, max_upload_mb=args.max_upload_mb,
@@ -434,8 +426,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    global argv_override
-    argv_override = argv
+    arguments.argv_override = argv
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)

@@ -63,9 +63,9 @@ def _train(args: argparse.Namespace) -> int:
     if args.init and args.resume:
         raise input_error(None, "--init starts a new run from weights; --resume continues a run: give one of them")
     if args.init:
-        from app.cli import _require_file
+        from app.arguments import require_file
 
-        _require_file(str(args.init))
+        require_file(str(args.init))
     if min(args.channels) < 1 or args.features < 1 or args.lstm < 1:
         raise input_error(None, "--channels, --features and --lstm must be positive sizes")
     config = LifterConfig(inputs=args.inputs, window=args.window, confidence_model=args.confidence_model,
@@ -98,11 +98,11 @@ def _evaluate(args: argparse.Namespace) -> int:
     from lifter_research.lifter_train import load_lifter
     from lifter_research.paired_bootstrap import paired_block_bootstrap
 
-    from app.cli import _require_file
+    from app.arguments import require_file
 
-    _require_file(str(args.weights))
+    require_file(str(args.weights))
     if args.against:
-        _require_file(str(args.against))
+        require_file(str(args.against))
     for folder in args.real_people or []:
         if not (folder / "calibration" / "Calib.qca.txt").is_file() or not list((folder / "videos").glob("*.mp4")):
             from characters.errors import input_error

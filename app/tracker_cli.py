@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 
 
 def _train(args: argparse.Namespace) -> int:
@@ -14,9 +13,9 @@ def _train(args: argparse.Namespace) -> int:
     if args.workers < 1:
         raise input_error(None, "--workers must be 1 or more")
     if args.workers > 1 and mpi.size() == 1 and not os.environ.get("VIDMIMIC_MPI_CHILD"):
-        from app import cli
+        from app.arguments import command_line
 
-        return mpi.relaunch_under_mpiexec(args.workers, sys.argv[1:] if cli.argv_override is None else cli.argv_override)
+        return mpi.relaunch_under_mpiexec(args.workers, command_line())
     from dataclasses import replace
 
     from control.tracker_train import TRACKER_TRAIN_DEFAULTS, train_tracker

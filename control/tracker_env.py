@@ -217,4 +217,14 @@ def _to_matrix32(q: np.ndarray) -> np.ndarray:
     return rot.to_matrix(q).astype(np.float32)
 
 
+def tracker_config_from_json(data: dict):
+    """``(TrainConfig, TrackerConfig)`` of a tracker run or policy from its config.json contents."""
+    from control.rewards import RewardSpec
+    from control.train import TrainConfig
 
+    train = TrainConfig(**{k: (tuple(v) if k == "net_arch" else v) for k, v in data["train"].items()})
+    tracker = dict(data["tracker"])
+    env = dict(tracker.pop("env"))
+    env["reward"] = RewardSpec(**env["reward"])
+    tracker["future_steps"] = tuple(tracker["future_steps"])
+    return train, TrackerConfig(env=EnvConfig(**env), **tracker)

@@ -15,7 +15,7 @@ import numpy as np
 
 from characters import rotations as rot
 from control.clip_table import ClipTable
-from control.tracker_env import TrackerConfig, TrackerEnv
+from control.tracker_env import TrackerConfig, TrackerEnv, tracker_config_from_json
 from retargeting.character_motion import CharacterMotion
 
 SUCCESS_ERROR_M = 0.5
@@ -132,7 +132,6 @@ def load_tracker(path: str | Path) -> TrackerPolicy:
 
     from characters.errors import input_error
     from control.train import load_extras
-    from control.tracker_train import tracker_config_from_json
 
     normalization, _, config = load_extras(path)
     if config.get("kind") != "tracker":

@@ -21,8 +21,6 @@ from dataclasses import asdict, replace
 from pathlib import Path
 
 from control import mpi
-from control.imitation_env import EnvConfig
-from control.rewards import RewardSpec
 from control.train import Progress, TrainConfig, append_csv_row, learn
 
 TRACKER_TRAIN_DEFAULTS = TrainConfig(
@@ -43,18 +41,6 @@ def resolve_folders(folders: list[str]) -> list[Path]:
     for folder in folders:
         out += default_folders() if folder == DEFAULT_LIBRARY else [Path(folder)]
     return out
-
-
-def tracker_config_from_json(data: dict):
-    """``(TrainConfig, TrackerConfig)`` of a tracker run or policy from its config.json contents."""
-    from control.tracker_env import TrackerConfig
-
-    train = TrainConfig(**{k: (tuple(v) if k == "net_arch" else v) for k, v in data["train"].items()})
-    tracker = dict(data["tracker"])
-    env = dict(tracker.pop("env"))
-    env["reward"] = RewardSpec(**env["reward"])
-    tracker["future_steps"] = tuple(tracker["future_steps"])
-    return train, TrackerConfig(env=EnvConfig(**env), **tracker)
 
 
 def validation_kinds(clip) -> str:
@@ -78,8 +64,19 @@ def train_tracker(
     from characters.character import humanoid
     from characters.errors import input_error
     from control.clip_table import ClipTable
-    from control.motion_library import build_library, load_clips, read_manifest, usable, write_manifest
-    from control.tracker_env import ClipSampler, TrackerConfig, TrackerEnv
+    from control.motion_library import (
+        build_library,
+        load_clips,
+        read_manifest,
+        usable,
+        write_manifest,
+    )
+    from control.tracker_env import (
+        ClipSampler,
+        TrackerConfig,
+        TrackerEnv,
+        tracker_config_from_json,
+    )
 
     run_dir = Path(run_dir)
     config_file = run_dir / "config.json"
