@@ -57,7 +57,7 @@ def feet_figures(motion, options: CleanupOptions) -> dict:
 def heading_swing_deg(motion) -> float:
     """Standard deviation (deg) of the root heading about its 1 s running mean: the estimate's swing."""
     from retargeting.cleanup import gaussian_smooth
-    from retargeting.gait_cycle import root_headings
+    from retargeting.cleanup import root_headings
 
     yaw = np.degrees(root_headings(motion))
     return float(np.std(yaw - gaussian_smooth(yaw, motion.fps, wrap=False)))

@@ -414,6 +414,25 @@ def solve_leg_ik(motion: CharacterMotion, body: int, target: np.ndarray) -> Char
     return replace(motion, joint_rot=joint_rot)
 
 
+def root_headings(motion: CharacterMotion) -> np.ndarray:
+    """``(T,)`` rad, unwrapped heading of the root about +Y (0 when facing ``character.forward``)."""
+    forward = motion.character.forward
+    f = rot.rotate(motion.root_rot, np.broadcast_to(forward, motion.root_rot.shape[:-1] + (3,)))
+    yaw = np.arctan2(-f[:, 2], f[:, 0]) - np.arctan2(-forward[2], forward[0])
+    return np.unwrap(yaw)
+
+
+def steady_heading(motion: CharacterMotion, sigma_s: float) -> CharacterMotion:
+    """Turn each frame's whole body about +Y so the root heading follows its Gaussian-smoothed
+    course (``sigma_s`` seconds); tilts, joints and the root path are kept."""
+    if sigma_s <= 0 or motion.num_frames < 3:
+        return motion
+    yaw = root_headings(motion)
+    target = gaussian_smooth(yaw, sigma_s * motion.fps, wrap=False)
+    turn = rot.about_axis(np.array([0.0, 1.0, 0.0]), target - yaw)
+    return replace(motion, root_rot=rot.normalize(rot.multiply(turn, motion.root_rot)))
+
+
 def clean_motion(motion: CharacterMotion, options: CleanupOptions = CleanupOptions()) -> tuple[CharacterMotion, np.ndarray]:
     """Smooth, ground, detect contacts and remove foot skate; returns the motion and ``(T, C)`` contacts."""
     wrap = motion.loop == "wrap"
@@ -421,8 +440,6 @@ def clean_motion(motion: CharacterMotion, options: CleanupOptions = CleanupOptio
     if options.repair_turns_deg > 0:
         motion = repair_frames(motion, turn_outliers(motion, options.repair_turns_deg))
     if options.heading_sigma_s > 0:
-        from retargeting.gait_cycle import steady_heading
-
         motion = steady_heading(motion, options.heading_sigma_s)
     motion = replace(
         motion,

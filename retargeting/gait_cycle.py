@@ -14,6 +14,7 @@ import numpy as np
 
 from characters import rotations as rot
 from retargeting.character_motion import CharacterMotion
+from retargeting.cleanup import root_headings
 
 UP = np.array([0.0, 1.0, 0.0])
 
@@ -26,27 +27,6 @@ class Cycle:
     length: int
     mismatch_deg: float
     """Mean joint-rotation angle (deg) between the cycle's first and last frames (±2 frames)."""
-
-
-def root_headings(motion: CharacterMotion) -> np.ndarray:
-    """``(T,)`` rad, unwrapped heading of the root about +Y (0 when facing ``character.forward``)."""
-    forward = motion.character.forward
-    f = rot.rotate(motion.root_rot, np.broadcast_to(forward, motion.root_rot.shape[:-1] + (3,)))
-    yaw = np.arctan2(-f[:, 2], f[:, 0]) - np.arctan2(-forward[2], forward[0])
-    return np.unwrap(yaw)
-
-
-def steady_heading(motion: CharacterMotion, sigma_s: float) -> CharacterMotion:
-    """Turn each frame's whole body about +Y so the root heading follows its Gaussian-smoothed
-    course (``sigma_s`` seconds); tilts, joints and the root path are kept."""
-    from retargeting.cleanup import gaussian_smooth
-
-    if sigma_s <= 0 or motion.num_frames < 3:
-        return motion
-    yaw = root_headings(motion)
-    target = gaussian_smooth(yaw, sigma_s * motion.fps, wrap=False)
-    turn = rot.about_axis(UP, target - yaw)
-    return replace(motion, root_rot=rot.normalize(rot.multiply(turn, motion.root_rot)))
 
 
 def _pose_distance_deg(motion: CharacterMotion) -> np.ndarray:

@@ -26,7 +26,6 @@ PRODUCT_PATH = "pose_estimation"
 RESEARCH = "lifter_research"
 
 NOT_YET_ACYCLIC = {
-    "retargeting": "cleanup <-> gait_cycle (issue 29, item 2)",
 }
 """Packages whose cycles are still to break: their check is an expected failure until then
 (an XPASS in the test report says the entry can go)."""
