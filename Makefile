@@ -27,6 +27,7 @@ demo: $(VENV)/.installed
 	$(VENV)/bin/vidmimic demo -o demo_out
 
 test: $(VENV)/.installed tests/gltf/node_modules/.installed app/server/web/node_modules/.installed /usr/bin/chromium
+	$(VENV)/bin/ruff check .
 	$(PY) -m pytest -q
 
 serve: $(VENV)/.installed app/server/web/node_modules/.installed

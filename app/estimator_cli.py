@@ -93,12 +93,10 @@ def _train(args: argparse.Namespace) -> int:
 def _evaluate(args: argparse.Namespace) -> int:
     import numpy as np
 
-    from pose_estimation.lifter_estimator import lifter_estimator
+    from app.arguments import require_file
     from lifter_research.lifter_evaluate import evaluate_synthetic
     from lifter_research.lifter_train import load_lifter
     from lifter_research.paired_bootstrap import paired_block_bootstrap
-
-    from app.arguments import require_file
 
     require_file(str(args.weights))
     if args.against:
@@ -126,13 +124,12 @@ def _evaluate(args: argparse.Namespace) -> int:
 def _evaluate_real(args: argparse.Namespace) -> dict:
     """``real``: the single-person harness as before; ``real_people``: every person of each
     multi-person recording, and ``pooled`` over them and ``real``."""
+    from characters.errors import input_error
+    from lifter_research.multi_person import person_harness_views
+    from lifter_research.real_harness import compare_recordings, harness_views
     from pose_estimation.estimate import mediapipe_ik
     from pose_estimation.fusion import fused_estimator
     from pose_estimation.lifter_estimator import lifter_estimator
-    from lifter_research.multi_person import person_harness_views
-    from lifter_research.real_harness import compare_recordings, harness_views
-
-    from characters.errors import input_error
 
     lifter, baseline = _per_front_cache(lifter_estimator(args.weights)), _per_front_cache(mediapipe_ik)
     estimators = {"lifter": lifter, "mediapipe_ik": baseline, "fused": fused_estimator(lifter, baseline)}

@@ -14,7 +14,6 @@ from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
-
 import pybullet_data
 
 from control.render import Progress, RenderOptions, render_motions

@@ -17,11 +17,11 @@ from pathlib import Path
 
 import numpy as np
 
-from pose_estimation.estimate import ESTIMATORS
-from pose_estimation.camera import CAMERA_TO_WORLD
-from pose_estimation.level import MAX_TILT_DEG, UP, angle_deg, legs_up, tilt_deg
 from lifter_research.multi_person import person_harness_views
 from lifter_research.real_harness import DATA, harness_views
+from pose_estimation.camera import CAMERA_TO_WORLD
+from pose_estimation.estimate import ESTIMATORS
+from pose_estimation.level import MAX_TILT_DEG, UP, angle_deg, legs_up, tilt_deg
 
 
 def main() -> int:

@@ -25,9 +25,9 @@ import numpy as np
 
 from app.run import WALK_PIN_STANCE, WALK_SWING_CLEARANCE_M, WALK_SYMMETRIC
 from app.sample_video import SAMPLE_CLIP, write_sample_video
+from characters import rotations as rot
 from characters.character import humanoid
 from retargeting.amass_file import read_amass
-from characters import rotations as rot
 from retargeting.cleanup import VIDEO_ESTIMATE_CLEANUP, CleanupOptions, contact_slide, detect_contacts, floor_plane
 from retargeting.deepmimic_file import read_deepmimic
 from retargeting.gait_cycle import tidy_walk_cycle
@@ -56,8 +56,7 @@ def feet_figures(motion, options: CleanupOptions) -> dict:
 
 def heading_swing_deg(motion) -> float:
     """Standard deviation (deg) of the root heading about its 1 s running mean: the estimate's swing."""
-    from retargeting.cleanup import gaussian_smooth
-    from retargeting.cleanup import root_headings
+    from retargeting.cleanup import gaussian_smooth, root_headings
 
     yaw = np.degrees(root_headings(motion))
     return float(np.std(yaw - gaussian_smooth(yaw, motion.fps, wrap=False)))

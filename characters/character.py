@@ -245,7 +245,7 @@ def load_character(spec_path: str | Path) -> Character:
 DEFAULT_SPEC = Path(__file__).with_name("humanoid3d.json")
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def humanoid() -> Character:
     """DeepMimic's humanoid3d (``pybullet_data/humanoid/humanoid.urdf`` at scale 0.25)."""
     return load_character(DEFAULT_SPEC)

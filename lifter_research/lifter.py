@@ -21,8 +21,18 @@ from torch import nn
 
 from lifter_research.body_model import matrix_from_6d
 from pose_estimation.lifter_config import (  # noqa: F401 - re-exported: the lifter's names
-    BODY_KEYPOINTS, CONFIDENCE_MODELS, FLOW_SCALE, GRID, INPUTS, NUM_BETAS, NUM_PARAMS, SYNTHETIC_VISIBLE, LifterConfig, synthetic_confidence,
+    BODY_KEYPOINTS,
+    CONFIDENCE_MODELS,
+    FLOW_SCALE,
+    GRID,
+    INPUTS,
+    NUM_BETAS,
+    NUM_PARAMS,
+    SYNTHETIC_VISIBLE,
+    LifterConfig,
+    synthetic_confidence,
 )
+
 
 def heatmaps(keypoints: torch.Tensor, confidence: torch.Tensor, sigma: float) -> torch.Tensor:
     """``(..., 12, GRID, GRID)`` Gaussian heatmaps of the body keypoints, scaled by confidence."""

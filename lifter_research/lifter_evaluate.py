@@ -15,11 +15,11 @@ import torch
 
 from lifter_research.body_model import TorchSkeleton
 from lifter_research.lifter import synthetic_confidence
-from pose_estimation.lifter_estimator import predict_video
 from lifter_research.mocap_library import FPS
 from lifter_research.multiview import mpjpe, pa_mpjpe
 from lifter_research.real_harness import SMPL12, hip_aligned
 from lifter_research.synthetic_dataset import dataset_sources, load_dataset
+from pose_estimation.lifter_estimator import predict_video
 
 
 def evaluate_synthetic(model, data_dir: str | Path, max_clips: int | None = None, mirror: bool = True, clip_errors: list | None = None) -> dict:

@@ -35,9 +35,9 @@ import torch
 from characters.errors import atomic_output
 from lifter_research.body_model import TorchSkeleton
 from lifter_research.lifter import Lifter, LifterConfig, synthetic_confidence
+from lifter_research.lifter_losses import camera_frame_joint_error, pa_joint_error, reprojection_error, rotation_error
 from lifter_research.lifter_options import TrainOptions
 from lifter_research.lifter_techniques import Techniques
-from lifter_research.lifter_losses import camera_frame_joint_error, pa_joint_error, reprojection_error, rotation_error
 from lifter_research.synthetic_dataset import load_dataset
 from pose_estimation.lifter_numpy import file_sha256, numpy_arrays, numpy_weights_path
 

@@ -38,16 +38,16 @@ class MocapClip:
         return self.pelvis.shape[0]
 
     @staticmethod
-    def from_smpl(name: str, motion: SmplMotion) -> "MocapClip":
+    def from_smpl(name: str, motion: SmplMotion) -> MocapClip:
         motion = motion.resample(FPS) if abs(motion.fps - FPS) > 1e-6 else motion
         return MocapClip(name, motion.global_rotations().astype(np.float32), motion.pelvis_positions.astype(np.float32))
 
-    def mirrored(self) -> "MocapClip":
+    def mirrored(self) -> MocapClip:
         """The clip reflected through the body's sagittal plane (x -> -x), left and right swapped."""
         pelvis = self.pelvis * np.array([-1.0, 1.0, 1.0], dtype=np.float32)
         return MocapClip(self.name + "~mirror", rot.reflect(self.rotations[:, MIRROR], 0).astype(np.float32), pelvis)
 
-    def retimed(self, speed: float) -> "MocapClip":
+    def retimed(self, speed: float) -> MocapClip:
         """The clip played ``speed`` times faster (slerp/linear resampling at the same frame rate)."""
         t = np.arange(0.0, self.num_frames - 1, speed)
         i = np.minimum(t.astype(int), self.num_frames - 2)

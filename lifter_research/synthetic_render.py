@@ -91,7 +91,7 @@ class Look:
     pixels_per_radian: float  # of the background and occluder maps
 
     @staticmethod
-    def random(rng: np.random.Generator) -> "Look":
+    def random(rng: np.random.Generator) -> Look:
         skin = np.array([rng.uniform(60, 200), rng.uniform(80, 210), rng.uniform(110, 240)])  # BGR
         cloths = [rng.uniform(20, 235, 3) for _ in range(2)] + [skin, rng.uniform(10, 120, 3)]
         per_cloth = [shaded(noise_texture(rng, (TEXTURE_SIZE, TEXTURE_SIZE), c, rng.uniform(0.15, 0.5))) for c in cloths]

@@ -47,12 +47,12 @@ class LifterConfig:
         return asdict(self)
 
     @staticmethod
-    def from_dict(d: dict) -> "LifterConfig":
+    def from_dict(d: dict) -> LifterConfig:
         d = dict(d)
         d["channels"] = tuple(d["channels"])
         return LifterConfig(**d)
 
-    def same_network(self, other: "LifterConfig") -> bool:
+    def same_network(self, other: LifterConfig) -> bool:
         """Whether weights of ``other`` fit this network. The confidence model and the window may
         differ: no weight depends on the clip length (per-frame CNN, LSTM over the clip)."""
         return replace(self, confidence_model=other.confidence_model, window=other.window) == other

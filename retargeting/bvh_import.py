@@ -22,7 +22,7 @@ from characters import rotations as rot
 from characters.errors import input_error
 from characters.skeleton import Skeleton
 from retargeting.bvh import BvhClip, read_bvh
-from retargeting.bvh_calibration import HINGES, calibrate, frame_alignment, flat_foot_up, observed_hinge_normal
+from retargeting.bvh_calibration import HINGES, calibrate, flat_foot_up, frame_alignment, observed_hinge_normal
 from retargeting.smpl import SmplMotion, smpl_skeleton
 from retargeting.transfer import Correspondence, build_correspondences, transfer_global_rotations
 

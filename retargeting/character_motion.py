@@ -93,7 +93,7 @@ class CharacterMotion:
         joint_rot = rot.slerp(self.joint_rot[i], self.joint_rot[j], a[:, None])
         return root_pos, root_rot, joint_rot
 
-    def resample(self, fps: float) -> "CharacterMotion":
+    def resample(self, fps: float) -> CharacterMotion:
         """The same motion at ``fps`` frames per second (slerp between frames)."""
         if not fps > 0:
             raise ValueError(f"fps must be positive, got {fps}")
@@ -101,7 +101,7 @@ class CharacterMotion:
         root_pos, root_rot, joint_rot = self.sample(np.arange(n) / fps)
         return replace(self, frame_dt=np.full(n, 1.0 / fps), root_pos=root_pos, root_rot=root_rot, joint_rot=joint_rot)
 
-    def uniform(self) -> "CharacterMotion":
+    def uniform(self) -> CharacterMotion:
         """This motion if its frames are evenly spaced, else resampled at its median rate.
 
         Formats with one frame rate (AMASS, BVH) need this; a few DeepMimic clips (roll) have
@@ -123,7 +123,7 @@ class CharacterMotion:
         """``(T, M, 3)`` rad/s of each joint in its own (child) frame, from ``log(q_t^-1 q_{t+1}) / dt``."""
         return _forward_difference(self.joint_rot, self.frame_dt, lambda a, b: rot.to_axis_angle(rot.multiply(rot.conjugate(a), b)))
 
-    def mirrored(self) -> "CharacterMotion":
+    def mirrored(self) -> CharacterMotion:
         """Left and right swapped: reflected through the character's sagittal plane, twins exchanged.
 
         Assumes, as for the DeepMimic humanoid, that the rest pose is symmetric about the plane

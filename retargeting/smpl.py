@@ -79,15 +79,14 @@ def smpl_skeleton(model_path: str | Path | None = None, betas: np.ndarray | None
 
 def rest_joints_from_model(model_path: str | Path, betas: np.ndarray | None) -> np.ndarray:
     """``(24, 3)`` m rest joint positions of a user's SMPL model (``.pkl``/``.npz``) for ``betas``."""
-    import smplx
-    import torch
-
-    from characters.errors import input_error
-
     import pickle
     import zipfile
 
+    import smplx
+    import torch
     from smplx.utils import Struct
+
+    from characters.errors import input_error
 
     num_betas = 10 if betas is None else len(betas)
     try:
@@ -154,12 +153,12 @@ class SmplMotion:
         return posed.numpy() + self.trans[:, None, :]
 
     @staticmethod
-    def from_local_rotations(local_rot: np.ndarray, pelvis_pos: np.ndarray, fps: float, skeleton: Skeleton | None = None) -> "SmplMotion":
+    def from_local_rotations(local_rot: np.ndarray, pelvis_pos: np.ndarray, fps: float, skeleton: Skeleton | None = None) -> SmplMotion:
         """Build from ``(T, 24, 4)`` local rotations and ``(T, 3)`` world pelvis positions."""
         skeleton = skeleton or smpl_skeleton()
         return SmplMotion(rot.to_axis_angle(local_rot), pelvis_pos - skeleton.offsets[0], fps, skeleton=skeleton)
 
-    def resample(self, fps: float) -> "SmplMotion":
+    def resample(self, fps: float) -> SmplMotion:
         """The same motion at ``fps`` (slerp of local rotations, linear translation)."""
         if not fps > 0:
             raise ValueError(f"fps must be positive, got {fps}")

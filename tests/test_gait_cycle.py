@@ -5,11 +5,17 @@ from dataclasses import replace
 import numpy as np
 
 from characters import rotations as rot
-from retargeting.deepmimic_file import read_deepmimic
 from retargeting.cleanup import lift_swing_feet, root_headings, steady_heading
+from retargeting.deepmimic_file import read_deepmimic
 from retargeting.gait_cycle import (
-    Cycle, align_start, blend_cycles, close_cycle, find_cycle, loop_best_cycle, symmetric_cycle,
+    Cycle,
+    align_start,
+    blend_cycles,
+    close_cycle,
+    find_cycle,
+    loop_best_cycle,
     pin_stance_feet,
+    symmetric_cycle,
 )
 from tests.conftest import WALK
 

@@ -3,8 +3,20 @@
 import numpy as np
 
 from characters import rotations as rot
-from lifter_research.pose_augment import (LEFT_ARM, LEFT_LEG, PARTS, RIGHT_LEG, UPPER_BODY, body_turns, joint_noise, limb_poses, local_from_world,
-                                          swap_part, torso_bends, world_from_local)
+from lifter_research.pose_augment import (
+    LEFT_ARM,
+    LEFT_LEG,
+    PARTS,
+    RIGHT_LEG,
+    UPPER_BODY,
+    body_turns,
+    joint_noise,
+    limb_poses,
+    local_from_world,
+    swap_part,
+    torso_bends,
+    world_from_local,
+)
 
 
 def _world(seed: int, frames: int = 30) -> np.ndarray:

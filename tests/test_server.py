@@ -110,8 +110,7 @@ def test_a_walk_job_imitates_the_gait_cycle_as_the_demo_does(tmp_path):
     """The upload form's "a walk" box: the job loops the video's gait cycle with the demo's edits,
     so on the demo's sample video, with the demo's estimator (the one the shipped sample policy's
     cycle was estimated with), it makes exactly the motion that policy was trained on."""
-    from app.demo import DEMO_ESTIMATOR
-    from app.demo import SAMPLE_POLICY
+    from app.demo import DEMO_ESTIMATOR, SAMPLE_POLICY
     from app.sample_video import write_sample_video
 
     video = write_sample_video(tmp_path / "sample_walk.webm")

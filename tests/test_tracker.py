@@ -4,7 +4,6 @@ import csv
 import json
 import math
 from dataclasses import replace
-from pathlib import Path
 
 import gymnasium
 import numpy as np

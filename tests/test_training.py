@@ -164,7 +164,6 @@ def test_stopping_a_multi_rank_run_leaves_a_policy(tmp_path):
 def test_killing_the_launcher_outright_stops_the_ranks_and_saves(tmp_path):
     """SIGKILL can't be forwarded: the ranks must still stop (not train on as orphans) and save."""
     import os
-    import signal
     import time
 
     run = tmp_path / "killed"
