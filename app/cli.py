@@ -12,7 +12,10 @@ from app.arguments import require_file
 from characters.errors import InputError
 from pose_estimation import DEFAULT_ESTIMATOR
 
-UNTRUSTED = " A policy zip runs code when it is loaded (SB3 pickles, like any pickle): load only your own or ones you trust."
+UNTRUSTED = (" Training loads the zip with stable-baselines3, which runs code from it (its pickles, like any pickle): "
+             "start only from your own policies or ones you trust.")
+READ_SAFELY = (" Read without unpickling anything (weights, npz, JSON), so it runs no code from the zip; SB3's own loader "
+               "would, like any pickle. A zip from an older vidmimic needs `vidmimic policy upgrade ZIP` first (which unpickles it).")
 # Mirrors control.train.TrainConfig (kept here so `--help` does not import torch).
 TRAIN_DEFAULTS = {"timesteps": 10_000_000, "minutes": 240.0}
 
@@ -320,7 +323,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_train)
 
     p = sub.add_parser("evaluate", help="score a trained policy: falls, tracking errors, reward")
-    p.add_argument("policy", help="policy.zip written by vidmimic train or vidmimic tracker train." + UNTRUSTED)
+    p.add_argument("policy", help="policy.zip written by vidmimic train or vidmimic tracker train." + READ_SAFELY)
     p.add_argument("--episodes", type=int, default=20)
     p.add_argument("--seconds", type=float, default=10.0, help="length of each episode")
     p.add_argument("--seed", type=int, default=0, help="seed of the random start phases")
@@ -333,7 +336,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_evaluate)
 
     p = sub.add_parser("replay", help="simulate a policy and render it with the reference as a ghost")
-    p.add_argument("policy", help="policy.zip written by vidmimic train or vidmimic tracker train." + UNTRUSTED)
+    p.add_argument("policy", help="policy.zip written by vidmimic train or vidmimic tracker train." + READ_SAFELY)
     p.add_argument("-o", "--output", required=True, help="video (.mp4) or still (.png)")
     p.add_argument("--seconds", type=float, help="simulated time (default 10 s for cyclic clips, else the clip)")
     p.add_argument("--motion-out", help="where to save the simulated motion (default: OUTPUT with .txt)")
@@ -343,7 +346,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("track", help="play any motion with the general tracker (no training) and render it with the reference as a ghost")
     p.add_argument("motion", help=".txt, .npz or .bvh motion (e.g. a video's motion.txt)")
     p.add_argument("-o", "--output", required=True, help="video (.mp4 or .webm) or still (.png)")
-    p.add_argument("--policy", help="tracker policy.zip (default: the shipped policies/tracker/policy.zip)." + UNTRUSTED)
+    p.add_argument("--policy", help="tracker policy.zip (default: the shipped policies/tracker/policy.zip)." + READ_SAFELY)
     p.add_argument("--motion-out", help="where to save the simulated motion (default: OUTPUT with .txt; export it with convert)")
     p.set_defaults(func=_track)
 
@@ -414,6 +417,10 @@ def build_parser() -> argparse.ArgumentParser:
     from app.tracker_cli import add_parser as add_tracker_parser
 
     add_tracker_parser(sub)
+
+    from app.policy_cli import add_parser as add_policy_parser
+
+    add_policy_parser(sub)
 
     p = sub.add_parser(
         "demo", help="the built-in demo: `run` on a generated sample video, training warm-started from the shipped sample policy",

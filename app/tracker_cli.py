@@ -5,6 +5,9 @@ from __future__ import annotations
 import argparse
 import os
 
+TRAINING_LOADS = (" Training loads the zip with stable-baselines3, which runs code from it (its pickles, like any pickle): "
+                  "start only from your own or ones you trust.")
+
 
 def _train(args: argparse.Namespace) -> int:
     from characters.errors import input_error
@@ -70,16 +73,17 @@ def add_parser(sub) -> None:
     p.add_argument("--minutes", type=float, default=170.0, help="wall-clock budget of this session")
     p.add_argument("--timesteps", type=int, help="stop at this many samples in total (default 200 million)")
     p.add_argument("--resume", action="store_true", help="continue RUN_DIR's checkpoint (re-reading its library folders)")
-    p.add_argument("--resume-from", metavar="DIR", help="continue a shipped tracker (e.g. policies/tracker) in the new RUN_DIR")
-    p.add_argument("--init", metavar="POLICY", help="start from this tracker policy.zip's weights (steps from 0). A policy zip runs code when it is loaded (SB3 pickles): "
-                        "load only your own or ones you trust")
+    p.add_argument("--resume-from", metavar="DIR", help="continue a shipped tracker (e.g. policies/tracker) in the new RUN_DIR." + TRAINING_LOADS)
+    p.add_argument("--init", metavar="POLICY", help="start from this tracker policy.zip's weights (steps from 0)." + TRAINING_LOADS)
     p.add_argument("--envs", type=int, help="environments over all ranks (default 16)")
     p.add_argument("--n-steps", type=int, help="steps per environment per PPO iteration (default 512)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--validate-minutes", type=float, default=15.0, help="minutes between validation passes")
     p.set_defaults(func=_train)
 
-    p = commands.add_parser("ship", help="copy a tracker run's policy, resume checkpoint and learning curve into a folder (policies/tracker)")
+    p = commands.add_parser("ship", help="copy a tracker run's policy, resume checkpoint and learning curve into a folder (policies/tracker)",
+                            description="Copy RUN_DIR's checkpoint as policy.zip (without the optimiser's moments) and resume.zip, with its "
+                                        "logs. A checkpoint an older vidmimic wrote (pickled normalisation) is converted to today's format.")
     p.add_argument("run_dir", metavar="RUN_DIR")
     p.add_argument("-o", "--output", default="policies/tracker", help="destination folder (default policies/tracker)")
     p.add_argument("--command", default="vidmimic tracker train -o runs/tracker --workers 2", help="the training command, recorded in run.json")

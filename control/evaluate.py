@@ -12,7 +12,8 @@ import numpy as np
 from characters import rotations as rot
 from characters.character import humanoid
 from control.imitation_env import EnvConfig, ImitationEnv
-from control.train import config_from_json, load_extras
+from control.policy_file import PolicyNetwork, load_network, parse_config
+from control.train import config_from_json
 from retargeting.character_motion import CharacterMotion
 from retargeting.deepmimic_file import read_deepmimic
 
@@ -21,34 +22,32 @@ Progress = Callable[[int, int], None]
 
 @dataclass
 class LoadedPolicy:
-    model: object
-    normalization: object
+    network: PolicyNetwork
     motion: CharacterMotion
     env_config: EnvConfig
 
     def act(self, obs: np.ndarray) -> np.ndarray:
-        normalized = self.normalization.normalize_obs(obs[None])
-        action, _ = self.model.predict(normalized, deterministic=True)
-        return action[0]
+        """``(A,)`` deterministic action for one ``(O,)`` observation."""
+        return self.network.act(obs)
 
 
 def load_policy(path: str | Path) -> LoadedPolicy:
-    """A policy zip written by ``vidmimic train`` (SB3 model, normalisation, motion, config)."""
-    from stable_baselines3 import PPO
+    """A policy zip written by ``vidmimic train`` (network, normalisation, motion, config), read
+    without unpickling anything (:func:`control.policy_file.load_network`)."""
+    from characters.errors import InputError, input_error
 
-    from characters.errors import input_error
-
-    normalization, motion_text, config = load_extras(path)
-    _, env_config = config_from_json(config)
+    loaded = load_network(path)
+    if loaded.motion_text is None:
+        raise input_error(path, "a general tracker has no clip of its own: give it one with `vidmimic evaluate POLICY --motion FILE` or `vidmimic track`")
+    _, env_config = parse_config(path, loaded.config, config_from_json)
     with tempfile.TemporaryDirectory() as tmp:
         motion_path = Path(tmp) / "motion.txt"
-        motion_path.write_text(motion_text)
-        motion = read_deepmimic(motion_path, humanoid())
-    try:
-        model = PPO.load(path, device="cpu")
-    except Exception as exc:  # SB3 raises several types for a damaged zip
-        raise input_error(path, f"cannot load the PPO model ({exc})") from None
-    return LoadedPolicy(model, normalization, motion, env_config)
+        motion_path.write_text(loaded.motion_text)
+        try:
+            motion = read_deepmimic(motion_path, humanoid())
+        except InputError as exc:
+            raise input_error(path, f"its vidmimic/motion.txt is unusable ({str(exc).removeprefix(f'{motion_path}: ')})") from None
+    return LoadedPolicy(loaded.network, motion, env_config)
 
 
 def evaluate(policy_path: str | Path, episodes: int = 20, seconds: float = 10.0, seed: int = 0, progress: Progress | None = None,
@@ -67,6 +66,7 @@ def evaluate(policy_path: str | Path, episodes: int = 20, seconds: float = 10.0,
     falls = explosions = 0
     lengths, pose, body, drift, rewards, details = [], [], [], [], [], []
     try:
+        policy.network.check_fits(env, policy_path)
         for episode in range(episodes):
             obs, _ = env.reset(seed=int(rng.integers(1 << 31)))
             start_phase = float(env.reference.phase(env.time))
@@ -119,6 +119,7 @@ def replay(policy_path: str | Path, seconds: float | None = None, progress: Prog
     frames: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
     fell = False
     try:
+        policy.network.check_fits(env, policy_path)
         obs, _ = env.reset(options={"start_time": 0.0})
         total = int(round(seconds * config.control_hz))
 

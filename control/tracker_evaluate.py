@@ -24,14 +24,26 @@ Progress = Callable[[int, int], None]
 
 @dataclass
 class TrackerPolicy:
-    """A tracker's network and observation normalisation, as stored in its policy zip."""
+    """A tracker's network and observation normalisation, and its settings."""
 
     model: object
-    normalization: object
+    """A :class:`control.policy_file.PolicyNetwork` read from a policy zip (it normalises by itself),
+    or, during training, SB3's PPO model."""
+    normalization: object | None
+    """None for a PolicyNetwork; the training VecNormalize beside SB3's model."""
     config: TrackerConfig
+    path: str | Path | None = None
+    """The policy zip it was read from (named in errors)."""
+
+    def check_fits(self, env: TrackerEnv) -> None:
+        """An InputError unless ``env`` has the observation and action sizes of a network read from a zip."""
+        if self.normalization is None:
+            self.model.check_fits(env, self.path)
 
     def act(self, obs: np.ndarray) -> np.ndarray:
         """``(N, A)`` deterministic actions for ``(N, O)`` observations."""
+        if self.normalization is None:
+            return self.model.act(obs)
         action, _ = self.model.predict(self.normalization.normalize_obs(obs), deterministic=True)
         return action
 
@@ -60,6 +72,8 @@ def follow_clips(
     state: list[dict | None] = [None] * len(envs)
     obs = np.zeros((len(envs),) + envs[0].observation_space.shape, dtype=np.float32)
     try:
+        policy.check_fits(envs[0])
+
         def start(lane: int) -> None:
             clip = pending.pop(0)
             obs[lane], _ = envs[lane].reset(options={"clip": clip, "start_step": 0})
@@ -127,21 +141,16 @@ def summarize(results: Sequence[dict]) -> dict:
 
 
 def load_tracker(path: str | Path) -> TrackerPolicy:
-    """The tracker in a policy zip written by ``vidmimic tracker train``."""
-    from stable_baselines3 import PPO
-
+    """The tracker in a policy zip written by ``vidmimic tracker train``, read without unpickling
+    anything (:func:`control.policy_file.load_network`)."""
     from characters.errors import input_error
-    from control.train import load_extras
+    from control.policy_file import load_network, parse_config
 
-    normalization, _, config = load_extras(path)
-    if config.get("kind") != "tracker":
+    loaded = load_network(path)
+    if loaded.config.get("kind") != "tracker":
         raise input_error(path, "not a tracker policy: it imitates one clip (use `vidmimic evaluate POLICY` without --motion)")
-    _, tracker_config = tracker_config_from_json(config)
-    try:
-        model = PPO.load(path, device="cpu")
-    except Exception as exc:  # SB3 raises several types for a damaged zip
-        raise input_error(path, f"cannot load the PPO model ({exc})") from None
-    return TrackerPolicy(model, normalization, tracker_config)
+    _, tracker_config = parse_config(path, loaded.config, tracker_config_from_json)
+    return TrackerPolicy(loaded.network, None, tracker_config, path)
 
 
 def reference_motion(path: str | Path) -> CharacterMotion:
@@ -196,6 +205,7 @@ def _random_starts(policy: TrackerPolicy, motion: CharacterMotion, episodes: int
     last_start = max(int(env.table.length[0]) - 2, 0)
     out = []
     try:
+        policy.check_fits(env)
         for episode in range(episodes):
             obs, _ = env.reset(options={"clip": 0, "start_step": int(rng.integers(0, last_start + 1))})
             s = {"clip": 0, "errors": [], "frames": None, "assist": []}

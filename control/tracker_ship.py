@@ -14,41 +14,34 @@
 from __future__ import annotations
 
 import csv
-import io
 import json
 import shutil
-import zipfile
 from pathlib import Path
 
 RUN_FILES = ("config.json", "progress.csv", "validation.csv", "library.json")
 
 
 def inference_zip(checkpoint: Path, out: Path) -> None:
-    """``checkpoint`` with the optimiser's state emptied (SB3 still loads it; Adam restarts its moments)."""
-    import torch
+    """``checkpoint`` with the optimiser's state emptied (SB3 still loads it; Adam restarts its moments).
 
-    from characters.errors import atomic_output
+    A checkpoint written by an older vidmimic (pickled normalisation) is converted to today's
+    format: it is the run's own file, so unpickling it here is as safe as resuming it.
+    """
+    from control.policy_file import rewrite
 
-    with zipfile.ZipFile(checkpoint) as src, atomic_output(out) as tmp, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as dst:
-        for item in src.infolist():
-            data = src.read(item.filename)
-            if item.filename == "policy.optimizer.pth":
-                state = torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
-                buffer = io.BytesIO()
-                torch.save({"state": {}, "param_groups": state["param_groups"]}, buffer)
-                data = buffer.getvalue()
-            dst.writestr(item, data)
+    rewrite(checkpoint, out, allow_legacy=True, empty_optimizer=True)
 
 
 def ship(run_dir: str | Path, dest: str | Path, command: str) -> dict:
     """Copy a tracker run's policy, resume checkpoint and logs into ``dest``; returns run.json's contents."""
+    from control.policy_file import rewrite
     from control.tracker_train import _run_hours
 
     run_dir, dest = Path(run_dir), Path(dest)
     dest.mkdir(parents=True, exist_ok=True)
     checkpoint = run_dir / "checkpoint.zip"
     inference_zip(checkpoint, dest / "policy.zip")
-    shutil.copyfile(checkpoint, dest / "resume.zip")
+    rewrite(checkpoint, dest / "resume.zip", allow_legacy=True)  # today's format, whatever version wrote the run
     for name in RUN_FILES:
         if (run_dir / name).exists():
             shutil.copyfile(run_dir / name, dest / name)

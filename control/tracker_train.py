@@ -97,9 +97,9 @@ def train_tracker(
             tracker_config = tracker_config or TrackerConfig(assist=assist)
             run_config = {"kind": "tracker", "library": [str(f) for f in folders] or [DEFAULT_LIBRARY], "every_clip": every_clip}
             if init is not None:
-                from control.train import load_extras
+                from control.policy_file import parse_config, read_config
 
-                init_train, tracker_config = tracker_config_from_json(load_extras(init)[2])
+                init_train, tracker_config = parse_config(init, read_config(init), tracker_config_from_json)
                 tracker_config = replace(tracker_config, assist=tracker_config.assist or assist)
                 config = replace(init_train, timesteps=config.timesteps, minutes=config.minutes, seed=config.seed)
                 run_config["init"] = str(init)

@@ -11,15 +11,15 @@ Run folder layout::
     RUN_DIR/tb/                TensorBoard logs
 
 Only rank 0 writes. A policy zip is self-contained: besides SB3's own entries it holds
-``vidmimic/normalization.pkl`` (VecNormalize statistics), ``vidmimic/motion.txt`` and
-``vidmimic/config.json``, so replay and evaluation need nothing else.
+``vidmimic/normalization.npz`` (VecNormalize statistics and the action bounds), ``vidmimic/motion.txt``
+and ``vidmimic/config.json``, so replay and evaluation need nothing else and unpickle nothing
+(see :mod:`control.policy_file`).
 """
 
 from __future__ import annotations
 
 import csv
 import json
-import pickle
 import signal
 import sys
 import time
@@ -79,29 +79,31 @@ def config_from_json(data: dict) -> tuple[TrainConfig, EnvConfig]:
 
 
 def save_policy(model, normalization, out: Path, motion_text: str | None, config: dict) -> None:
-    """Write an SB3 zip with vidmimic's extras (atomically); a tracker has no ``motion_text``."""
+    """Write an SB3 zip with vidmimic's extras (atomically); a tracker has no ``motion_text``.
+
+    ``normalization`` is the training VecNormalize; its statistics go in as an npz, not a pickle.
+    """
     from characters.errors import atomic_output
+    from control import policy_file
 
     with atomic_output(out) as tmp:
         model.save(tmp)
         with zipfile.ZipFile(tmp, "a") as z:
-            z.writestr("vidmimic/normalization.pkl", pickle.dumps(normalization))
+            z.writestr(policy_file.NORMALIZATION, policy_file.Normalization.from_vec_normalize(normalization).to_bytes())
             if motion_text is not None:
-                z.writestr("vidmimic/motion.txt", motion_text)
-            z.writestr("vidmimic/config.json", json.dumps(config, indent=1))
+                z.writestr(policy_file.MOTION, motion_text)
+            z.writestr(policy_file.CONFIG, json.dumps(config, indent=1))
 
 
-def load_extras(path: str | Path) -> tuple[object, str | None, dict]:
-    """``(VecNormalize statistics, motion text or None for a tracker, config dict)`` stored in a policy zip."""
-    from characters.errors import input_error
+def training_normalization(path: str | Path, venv):
+    """A training VecNormalize around ``venv`` from the statistics in policy zip ``path``.
 
-    try:
-        with zipfile.ZipFile(path) as z:
-            names = set(z.namelist())
-            motion = z.read("vidmimic/motion.txt").decode() if "vidmimic/motion.txt" in names else None
-            return pickle.loads(z.read("vidmimic/normalization.pkl")), motion, json.loads(z.read("vidmimic/config.json"))
-    except (OSError, KeyError, zipfile.BadZipFile, pickle.UnpicklingError) as exc:
-        raise input_error(path, f"not a vidmimic policy ({exc})") from None
+    Only training calls this, on the run's own checkpoint or a warm start the user chose (SB3's
+    ``PPO.load`` unpickles those zips anyway), so an old zip's pickled statistics are read too.
+    """
+    from control.policy_file import read_normalization
+
+    return read_normalization(path, allow_legacy=True).to_vec_normalize(venv, path)
 
 
 def policy_motion_text(path: str | Path) -> str:
@@ -259,8 +261,9 @@ def train(
         else:
             run_config: dict = {"motion": str(motion_path)}
             if init is not None:
-                _, _, init_config = load_extras(init)
-                stored, env_config = config_from_json(init_config)
+                from control.policy_file import parse_config, read_config
+
+                stored, env_config = parse_config(init, read_config(init), config_from_json)
                 config = replace(stored, timesteps=config.timesteps, minutes=config.minutes, checkpoint_minutes=config.checkpoint_minutes, seed=config.seed)
                 run_config["init"] = str(init)
             if train_overrides:
@@ -361,17 +364,12 @@ def learn(
     checkpoint = run_dir / "checkpoint.zip"
     if init is not None and not resume and _action_width(init) != venv.action_space.shape[0]:
         # A tracker fine-tuned with assistance has six more outputs (the root's force and torque).
-        normalization, _, _ = load_extras(init)
-        normalization.set_venv(venv)
-        normalization.action_space = venv.action_space  # the pickled wrapper still has the old one
-        vec = normalization
+        vec = training_normalization(init, venv)  # the action space is the new environment's
         model = _new_ppo(vec, config, run_dir)
         _transplant(PPO.load(init, device="cpu").policy, model.policy)
     elif resume or init is not None:
         start_from = checkpoint if resume else Path(init)
-        normalization, _, _ = load_extras(start_from)
-        normalization.set_venv(venv)
-        vec = normalization
+        vec = training_normalization(start_from, venv)
         model = PPO.load(start_from, env=vec, device="cpu", custom_objects={"learning_rate": config.learning_rate})
         model.tensorboard_log = str(run_dir / "tb")
         if not resume:
@@ -383,7 +381,7 @@ def learn(
         model = _new_ppo(vec, config, run_dir)
 
     def save(path: Path) -> None:
-        save_policy(model, vec, path, motion_text, run_config)  # VecNormalize pickles without its env
+        save_policy(model, vec, path, motion_text, run_config)
 
     hook = None if periodic is None else (lambda m: periodic(m, vec))
     monitor = _Monitor(run_dir, config, save, time.monotonic() + 60 * config.minutes, progress, hook, periodic_minutes)

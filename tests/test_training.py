@@ -2,7 +2,6 @@
 
 import csv
 import json
-import pickle
 import subprocess
 import sys
 import zipfile
@@ -21,8 +20,9 @@ def rows(run: Path) -> list[dict]:
 
 
 def normalization_count(policy: Path) -> float:
-    with zipfile.ZipFile(policy) as z:
-        return float(pickle.loads(z.read("vidmimic/normalization.pkl")).obs_rms.count)
+    from control.policy_file import read_normalization
+
+    return read_normalization(policy).obs_count
 
 
 @pytest.fixture(scope="module")
@@ -39,7 +39,8 @@ def test_train_leaves_a_self_contained_policy(trained):
     assert list((trained / "tb").rglob("events.out.tfevents.*"))
     with zipfile.ZipFile(trained / "policy.zip") as z:
         names = set(z.namelist())
-    assert {"vidmimic/normalization.pkl", "vidmimic/motion.txt", "vidmimic/config.json", "policy.pth"} <= names
+    assert {"vidmimic/normalization.npz", "vidmimic/motion.txt", "vidmimic/config.json", "policy.pth"} <= names
+    assert not any(name.endswith(".pkl") for name in names)
     assert int(rows(trained)[-1]["steps"]) == 1024
 
 
@@ -158,7 +159,7 @@ def test_stopping_a_multi_rank_run_leaves_a_policy(tmp_path):
     assert proc.wait(timeout=120) == 0
     assert (run / "policy.zip").exists()
     with zipfile.ZipFile(run / "policy.zip") as z:
-        assert "vidmimic/normalization.pkl" in z.namelist()
+        assert "vidmimic/normalization.npz" in z.namelist()
 
 
 def test_killing_the_launcher_outright_stops_the_ranks_and_saves(tmp_path):
