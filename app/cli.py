@@ -254,6 +254,8 @@ def _demo(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="vidmimic", description="Turn a video of a person into a physically simulated character.")
+    parser.add_argument("--verbose", action="store_true",
+                        help="also show third-party log lines (TensorFlow Lite, absl, OpenCV's FFmpeg, pybullet's banner), hidden by default")
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser(
@@ -435,6 +437,10 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     arguments.argv_override = argv
     args = build_parser().parse_args(argv)
+    if argv is None:  # the program itself, not a caller in the same process (tests): quiet its fd 2 and its children's
+        from app.quiet import install
+
+        install(verbose=args.verbose)
     try:
         return args.func(args)
     except InputError as exc:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import sys
 import time
 
+from app.quiet import stderr_is_terminal
+
 
 class ProgressBar:
     """Draws ``label [#####.....] done/total  elapsed  ETA`` on stderr, redrawn in place."""
@@ -17,7 +19,7 @@ class ProgressBar:
 
     def __call__(self, done: int, total: int) -> None:
         now = time.monotonic()
-        interactive = sys.stderr.isatty()
+        interactive = stderr_is_terminal()
         if done < total and (not interactive or now - self._last_draw < 0.1):
             return  # logs get one line per stage; terminals a live bar
         self._last_draw = now
