@@ -1,6 +1,6 @@
-"""Regenerate the README's images with the project's own commands.
+"""Regenerate the README's images in docs/images/ with the project's own commands.
 
-    .venv/bin/python docs/images/make_images.py
+    .venv/bin/python scripts/make_images.py
 
 overlay.png  : frames of `vidmimic estimate` on the demo's generated sample video
 replay.png   : frames of `vidmimic replay policies/humanoid3d_walk/policy.zip`
@@ -26,8 +26,8 @@ import cv2
 import numpy as np
 import requests
 
-ROOT = Path(__file__).resolve().parents[2]
-HERE = Path(__file__).resolve().parent
+ROOT = Path(__file__).resolve().parents[1]
+IMAGES = ROOT / "docs" / "images"
 sys.path.insert(0, str(ROOT))
 
 
@@ -52,13 +52,13 @@ def main() -> int:
 
         sample = write_sample_video(tmp / "sample_walk.webm")
         subprocess.run([*cli, "estimate", str(sample), "-o", str(tmp / "est")], check=True, cwd=ROOT, capture_output=True)
-        strip(tmp / "est" / "overlay.webm", HERE / "overlay.png", 4, 320)
+        strip(tmp / "est" / "overlay.webm", IMAGES / "overlay.png", 4, 320)
         subprocess.run([*cli, "replay", str(ROOT / "policies" / "humanoid3d_walk" / "policy.zip"), "-o", str(tmp / "replay.webm"), "--seconds", "4"], check=True, cwd=ROOT, capture_output=True)
-        strip(tmp / "replay.webm", HERE / "replay.png", 4, 225)
+        strip(tmp / "replay.webm", IMAGES / "replay.png", 4, 225)
         subprocess.run([*cli, "replay", str(ROOT / "policies" / "sample_walk" / "policy.zip"), "-o", str(tmp / "sample.webm"), "--seconds", "10"], check=True, cwd=ROOT, capture_output=True)
-        strip(tmp / "sample.webm", HERE / "sample_replay.png", 6, 180)
+        strip(tmp / "sample.webm", IMAGES / "sample_replay.png", 6, 180)
 
-        from tests.test_server import Server
+        from tests.server_process import Server
 
         server = Server(tmp / "data", "--init-policy", str(ROOT / "policies" / "sample_walk" / "policy.zip"))
         try:
@@ -66,7 +66,7 @@ def main() -> int:
                 job = requests.post(server.url + "/api/jobs", files={"file": ("sample_walk.webm", f)}, data={"walk_cycle": "true"}).json()["id"]
             while requests.get(f"{server.url}/api/jobs/{job}").json()["status"] not in ("done", "failed"):
                 time.sleep(1)
-            subprocess.run(["node", str(ROOT / "tests" / "browser" / "screenshot.js"), f"{server.url}/jobs/{job}", str(HERE / "job_page.png"), "1"], check=True)
+            subprocess.run(["node", str(ROOT / "tests" / "browser" / "screenshot.js"), f"{server.url}/jobs/{job}", str(IMAGES / "job_page.png"), "1"], check=True)
         finally:
             server.kill(signal.SIGTERM)
     return 0

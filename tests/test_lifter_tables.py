@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+RECORD = ROOT / "lifter_research" / "results" / "lifter_tables.json"
+"""The committed record of every row measured (``--record``), kept beside the research code."""
 
 
 def tables(work: Path, *args: str) -> subprocess.CompletedProcess:
@@ -120,3 +122,13 @@ def test_pooled_real_columns_in_the_markdown():
             cells = line.count("|")
         elif line.startswith("|"):
             assert line.count("|") == cells, line
+
+
+def test_the_committed_record_holds_every_row_and_the_docs_show_it():
+    from lifter_research.scripts.lifter_tables import read_record, rows
+
+    measured = read_record(RECORD)  # refuses a record whose rows do not say when and by what command
+    assert sorted(measured) == sorted(r["name"] for r in rows())
+    page = (ROOT / "docs" / "lifter_tables.md").read_text()
+    for name, row in measured.items():
+        assert f"| {row['training']} | {row['synthetic']['pa_mpjpe_mm']:.1f} | {row['real']['mean_pa_mpjpe_mm']:.1f} |" in page, name

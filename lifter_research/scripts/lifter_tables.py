@@ -28,7 +28,7 @@ listed as such, and a row stopped midway resumes from its checkpoint. Datasets a
 chosen rows need them.
 
 The rows' weights stay in ``--work``, which a new machine does not have: with ``--record FILE``
-(the committed record is ``docs/lifter_tables.json``) a row whose weights are not in ``--work`` is
+(the committed record is ``lifter_research/results/lifter_tables.json``) a row whose weights are not in ``--work`` is
 taken from the record as it was measured (marked † in the tables, with the date and command that
 measured it), and the record is rewritten with this run's rows. The shipped weights
 (``pose_estimation/weights/lifter.pt``, made by the recipe's command) are scored too, beside the
@@ -198,7 +198,7 @@ def main() -> int:
                         help="also score on every person of this calibrated multi-person recording, pooled with the harness "
                              "(repeatable; python -m lifter_research.scripts.fetch_pose2sim_multi fetches one)")
     parser.add_argument("--markdown", type=Path, help="also write the tables here")
-    parser.add_argument("--record", type=Path, help="JSON of rows measured before (docs/lifter_tables.json): rows whose weights are not in "
+    parser.add_argument("--record", type=Path, help="JSON of rows measured before (lifter_research/results/lifter_tables.json): rows whose weights are not in "
                                                      "--work are taken from it; it is rewritten with this run's rows")
     parser.add_argument("--scale", type=float, default=1.0, help="a fraction of the recipe's clips, held-out ones included (trials of the command)")
     args = parser.parse_args()
