@@ -299,28 +299,35 @@ def _net_arch(config: dict, path) -> list[int]:
         raise _error(path, f"{CONFIG}: no train.net_arch list of layer sizes") from None
 
 
-def load_network(path: str | Path) -> PolicyFile:
-    """A policy zip's actor, settings and motion for inference: ``policy.pth`` read with
-    ``weights_only=True``, the npz and the JSON; nothing is unpickled. Malformed or old-format
-    files raise one InputError naming the file."""
+def read_weights(path: str | Path) -> dict:
+    """SB3's state dict in ``policy.pth`` (name -> tensor), read with ``weights_only=True``."""
     import torch
 
-    normalization = read_normalization(path)
     with _open(path) as z:
-        config = _config(z, path)
         weights = _read(z, WEIGHTS, path)
-        motion = None
-        if MOTION in z.namelist():
-            try:
-                motion = _read(z, MOTION, path).decode()
-            except UnicodeDecodeError as exc:
-                raise _error(path, f"malformed {MOTION} ({exc})") from None
     try:
         state = torch.load(io.BytesIO(weights), map_location="cpu", weights_only=True)
     except Exception as exc:  # torch raises many types (UnpicklingError for anything but tensors)
         raise _error(path, f"malformed {WEIGHTS} ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''})") from None
     if not isinstance(state, dict):
         raise _error(path, f"malformed {WEIGHTS} (not a state dict)")
+    return state
+
+
+def load_network(path: str | Path) -> PolicyFile:
+    """A policy zip's actor, settings and motion for inference: ``policy.pth`` read with
+    ``weights_only=True``, the npz and the JSON; nothing is unpickled. Malformed or old-format
+    files raise one InputError naming the file."""
+    normalization = read_normalization(path)
+    with _open(path) as z:
+        config = _config(z, path)
+        motion = None
+        if MOTION in z.namelist():
+            try:
+                motion = _read(z, MOTION, path).decode()
+            except UnicodeDecodeError as exc:
+                raise _error(path, f"malformed {MOTION} ({exc})") from None
+    state = read_weights(path)
     hidden, head = _network_weights(state, _net_arch(config, path), normalization, path)
     return PolicyFile(PolicyNetwork(hidden, head, normalization), config, motion)
 

@@ -309,13 +309,26 @@ def _new_ppo(vec, config: TrainConfig, run_dir: Path):
 
 def _action_width(policy_zip: str | Path) -> int:
     """Number of actions of the policy in ``policy_zip`` (from its weights, without loading SB3)."""
-    import io
+    from characters.errors import input_error
+    from control.policy_file import read_weights
 
-    import torch
+    log_std = read_weights(policy_zip).get("log_std")
+    if log_std is None or log_std.ndim != 1:
+        raise input_error(policy_zip, "policy.pth has no action log std: not a vidmimic policy")
+    return int(log_std.shape[0])
 
-    with zipfile.ZipFile(policy_zip) as z:
-        state = torch.load(io.BytesIO(z.read("policy.pth")), map_location="cpu", weights_only=True)
-    return int(state["log_std"].shape[0])
+
+def _sb3_load(path: str | Path, **kwargs):
+    """SB3's ``PPO.load`` (it unpickles: training's own checkpoint or a warm start the user chose),
+    its failures on a damaged or mismatched zip as one InputError."""
+    from stable_baselines3 import PPO
+
+    from characters.errors import input_error
+
+    try:
+        return PPO.load(path, device="cpu", **kwargs)
+    except Exception as exc:  # SB3 raises many types for a damaged zip or other spaces
+        raise input_error(path, f"cannot load the PPO model ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''})") from None
 
 
 def _transplant(source, target) -> None:
@@ -356,7 +369,6 @@ def learn(
         mpi.worker_loop(make_env, config.envs)
         return None
 
-    from stable_baselines3 import PPO
     from stable_baselines3.common.vec_env import VecNormalize
 
     venv = mpi.MpiVecEnv(make_env, config.envs)
@@ -366,11 +378,11 @@ def learn(
         # A tracker fine-tuned with assistance has six more outputs (the root's force and torque).
         vec = training_normalization(init, venv)  # the action space is the new environment's
         model = _new_ppo(vec, config, run_dir)
-        _transplant(PPO.load(init, device="cpu").policy, model.policy)
+        _transplant(_sb3_load(init).policy, model.policy)
     elif resume or init is not None:
         start_from = checkpoint if resume else Path(init)
         vec = training_normalization(start_from, venv)
-        model = PPO.load(start_from, env=vec, device="cpu", custom_objects={"learning_rate": config.learning_rate})
+        model = _sb3_load(start_from, env=vec, custom_objects={"learning_rate": config.learning_rate})
         model.tensorboard_log = str(run_dir / "tb")
         if not resume:
             model.num_timesteps = 0

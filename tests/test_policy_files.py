@@ -362,3 +362,11 @@ def test_shipping_a_tracker_run_of_an_older_vidmimic_converts_it(tmp_path):
     expected, _ = PPO.load(run / "checkpoint.zip", device="cpu").predict(vec.normalize_obs(obs), deterministic=True)
     assert np.abs(load_network(tmp_path / "shipped" / "policy.zip").network.act(obs) - expected).max() <= 1e-6
     assert (tmp_path / "shipped" / "policy.zip").stat().st_size < (tmp_path / "shipped" / "resume.zip").stat().st_size / 2
+
+
+@pytest.mark.parametrize("case", ["garbage_weights", "garbage_npz"])
+def test_a_malformed_warm_start_is_one_line(case, tmp_path):
+    path = malformed_zip(case, tmp_path)
+    result = run_cli("train", str(WALK), "-o", str(tmp_path / "run"), "--init", str(path), "--timesteps", "128", "--envs", "1", "--n-steps", "64")
+    assert_one_line_exit_2(result, str(path), MALFORMED[case][1])
+    assert not (tmp_path / "run" / "policy.zip").exists()
