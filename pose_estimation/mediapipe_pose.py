@@ -20,6 +20,7 @@ import importlib.abc
 import importlib.util
 import os
 import sys
+import threading
 import types
 from dataclasses import dataclass
 from pathlib import Path
@@ -58,17 +59,22 @@ class _SolutionsWithoutDrawing(importlib.abc.MetaPathFinder, importlib.abc.Loade
         importlib.import_module("mediapipe.util")
 
 
+_IMPORTING = threading.Lock()
+
+
 def pose_solution() -> types.ModuleType:
     """MediaPipe's ``mediapipe.python.solutions.pose`` module, without the drawing helpers'
-    imports (:class:`_SolutionsWithoutDrawing`); if MediaPipe was imported whole before, as is."""
-    if "mediapipe" not in sys.modules:
-        finder = _SolutionsWithoutDrawing()
-        sys.meta_path.insert(0, finder)
-        try:
-            importlib.import_module("mediapipe")
-        finally:
-            sys.meta_path.remove(finder)
-    return importlib.import_module("mediapipe.python.solutions.pose")
+    imports (:class:`_SolutionsWithoutDrawing`); if MediaPipe was imported whole before, as is.
+    Thread-safe (the pipelined front end's threads import it at the same time)."""
+    with _IMPORTING:
+        if "mediapipe" not in sys.modules:
+            finder = _SolutionsWithoutDrawing()
+            sys.meta_path.insert(0, finder)
+            try:
+                importlib.import_module("mediapipe")
+            finally:
+                sys.meta_path.remove(finder)
+        return importlib.import_module("mediapipe.python.solutions.pose")
 
 
 @dataclass(frozen=True)
@@ -100,6 +106,11 @@ class MediaPipePose:
             static_image_mode=False, model_complexity=1, smooth_landmarks=True,
             min_detection_confidence=min_confidence, min_tracking_confidence=min_confidence,
         )
+        self.follow(person_box, isolate)
+
+    def follow(self, person_box: np.ndarray | None, isolate: bool = False) -> None:
+        """Whom to follow from the next frame on (before the first frame: as if given to the
+        constructor; the graph, slow to build, can be built before the subject is known)."""
         self._follow = None if person_box is None else np.asarray(person_box, dtype=float)
         self._following = self._follow is not None
         self._misses = 0

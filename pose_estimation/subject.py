@@ -18,6 +18,9 @@ import numpy as np
 from pose_estimation.camera import iou
 from pose_estimation.video import sampled_frames
 
+SAMPLE_EVERY_S = 1.0  # s between the frames looked at
+MAX_SAMPLES = 60  # frames looked at, at most (the first minute)
+
 
 @dataclass
 class Track:
@@ -88,17 +91,87 @@ def link_tracks(detections: list[tuple[int, list[np.ndarray]]], min_iou: float =
     return tracks
 
 
-def choose_subject(video: str | Path, every_seconds: float = 1.0, max_samples: int = 60) -> tuple[np.ndarray, int, int] | None:
-    """``(first box, its frame index, number of tracks)`` of the largest, most persistent person, or None."""
-    from pose_estimation.mediapipe_pose import pose_solution
-
-    pose = pose_solution().Pose(static_image_mode=True, model_complexity=1)
-    try:
-        detections = [(index, detect_people(frame, pose)) for index, _, frame in sampled_frames(video, every_seconds, max_samples)]
-    finally:
-        pose.close()
+def best_person(detections: list[tuple[int, list[np.ndarray]]]) -> tuple[np.ndarray, int, int] | None:
+    """``(first box, its frame index, number of tracks)`` of the track of ``detections`` (per
+    sampled frame, in frame order) with the largest :attr:`Track.score`, or None if there are none."""
     tracks = link_tracks(detections)
     if not tracks:
         return None
     best = max(tracks, key=lambda tr: tr.score)
     return best.boxes[0], best.frames[0], len(tracks)
+
+
+class SubjectChooser:
+    """:func:`choose_subject` one sample at a time: :meth:`add` the sampled frames in order;
+    :meth:`choice` gives the choice over the samples added so far."""
+
+    def __init__(self) -> None:
+        from pose_estimation.mediapipe_pose import pose_solution
+
+        self._pose = pose_solution().Pose(static_image_mode=True, model_complexity=1)
+        self.detections: list[tuple[int, list[np.ndarray]]] = []
+
+    def add(self, index: int, frame: np.ndarray) -> None:
+        """Detect the people of sampled frame ``index`` (BGR ``(H, W, 3)``)."""
+        self.detections.append((index, detect_people(frame, self._pose)))
+
+    def choice(self) -> tuple[np.ndarray, int, int] | None:
+        """:func:`best_person` of the samples added so far."""
+        return best_person(self.detections)
+
+    def close(self) -> None:
+        self._pose.close()
+
+
+def choose_subject(video: str | Path, every_seconds: float = SAMPLE_EVERY_S, max_samples: int = MAX_SAMPLES,
+                   workers: int = 1) -> tuple[np.ndarray, int, int] | None:
+    """``(first box, its frame index, number of tracks)`` of the largest, most persistent person, or None.
+
+    ``workers`` > 1: the samples are looked at by that many MediaPipe graphs in threads (they
+    release the GIL) while the next samples are decoded. In single-image mode a graph keeps no
+    state between images, so the detections, and the choice, are the same as with one."""
+    if workers <= 1:
+        chooser = SubjectChooser()
+        try:
+            for index, _, frame in sampled_frames(video, every_seconds, max_samples):
+                chooser.add(index, frame)
+        finally:
+            chooser.close()
+        return chooser.choice()
+    import queue
+    import threading
+
+    samples: queue.Queue = queue.Queue(maxsize=workers)
+    choosers: list[SubjectChooser] = []
+    failures: list[BaseException] = []
+
+    def detect() -> None:
+        try:
+            chooser = SubjectChooser()
+            choosers.append(chooser)
+            while (item := samples.get()) is not None:
+                if not failures:
+                    chooser.add(*item)
+        except BaseException as exc:  # re-raised below
+            failures.append(exc)
+            while samples.get() is not None:  # keep the decoding thread from blocking
+                pass
+
+    threads = [threading.Thread(target=detect, name=f"subject-{i}", daemon=True) for i in range(workers)]
+    for thread in threads:
+        thread.start()
+    try:
+        for index, _, frame in sampled_frames(video, every_seconds, max_samples):
+            if failures:
+                break
+            samples.put((index, frame))
+    finally:
+        for _ in threads:
+            samples.put(None)
+        for thread in threads:
+            thread.join()
+        for chooser in choosers:
+            chooser.close()
+    if failures:
+        raise failures[0]
+    return best_person(sorted((d for c in choosers for d in c.detections), key=lambda d: d[0]))
