@@ -136,6 +136,24 @@ def append_csv_row(path: Path, row: dict) -> None:
         writer.writerow(row)
 
 
+RATE_WINDOW_S = 60.0
+"""The samples budget's ETA uses the rate of the last minute: throughput changes as episodes
+lengthen and as other jobs share the machine."""
+
+
+def seconds_left(samples_left: int, samples_per_s: float, deadline_s: float) -> float:
+    """Wall-clock seconds until the run ends: when the samples budget runs out at the current
+    rate or at the time budget's deadline, whichever comes first (never negative)."""
+    return max(0.0, min(samples_left / max(samples_per_s, 1e-9), deadline_s))
+
+
+def clock(seconds: float) -> str:
+    """``seconds`` as ``m:ss`` or ``h:mm:ss``."""
+    minutes, secs = divmod(int(round(seconds)), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes:4d}:{secs:02d}"
+
+
 class _Monitor:
     """Progress line, CSV log, time limit and periodic checkpoints (an SB3 callback)."""
 
@@ -165,6 +183,7 @@ class _Monitor:
         self.progress = progress
         self.start = time.monotonic()
         self.start_steps: int | None = None
+        self._rate_marks: list[tuple[float, int]] = []  # (wall s, steps) at recent rollout ends: the ETA's current rate
         self.last_checkpoint = time.monotonic()
         self.episode_returns: list[float] = []
         self.episode_lengths: list[int] = []
@@ -199,7 +218,9 @@ class _Monitor:
         rate = done_here / max(now - self.start, 1e-9)
         recent_len = np.mean(self.episode_lengths[-100:]) if self.episode_lengths else float("nan")
         recent_ret = np.mean(self.episode_returns[-100:]) if self.episode_returns else float("nan")
-        left = min((self.config.timesteps - steps) / max(rate, 1e-9), self.deadline - now)
+        self._rate_marks = [m for m in self._rate_marks if now - m[0] <= RATE_WINDOW_S] + [(now, steps)]
+        first = self._rate_marks[0] if len(self._rate_marks) > 1 else (self.start, self.start_steps or 0)
+        left = seconds_left(self.config.timesteps - steps, (steps - first[1]) / max(now - first[0], 1e-9), self.deadline - now)
         logger.record("vidmimic/samples_per_s", rate)
         logger.record("vidmimic/episode_length_steps", recent_len)
         logger.record("vidmimic/episode_return", recent_ret)
@@ -209,11 +230,12 @@ class _Monitor:
         append_csv_row(self.run_dir / "progress.csv", row)
         print(
             f"steps {steps:>10,d}  {rate:7.0f} samples/s  episode {recent_len:6.1f} steps  return {recent_ret:7.2f}"
-            f"  reward/step {recent_ret / max(recent_len, 1e-9):5.3f}  ETA {max(left, 0) / 60:6.1f} min",
+            f"  reward/step {recent_ret / max(recent_len, 1e-9):5.3f}  ETA {clock(left)}",
             flush=True,
         )
-        if self.progress:
-            self.progress(min(steps, self.config.timesteps), self.config.timesteps)
+        if self.progress:  # per mille of the run's wall-clock, whichever budget ends it
+            elapsed = now - self.start
+            self.progress(round(1000 * elapsed / max(elapsed + left, 1e-9)), 1000)
         if now - self.last_checkpoint >= 60 * self.config.checkpoint_minutes:
             self.save(self.run_dir / "checkpoint.zip")
             # Keep a copy per checkpoint too: benchmarks/learning_curve.py evaluates them.
