@@ -49,7 +49,8 @@ def write_report(out: Path, video: Path, options, train_dir: Path) -> dict:
     files = sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file() and not HIDDEN & set(p.relative_to(out).parts))
     files = sorted(set(files) | {"report.html", "report.json"})
     curve = _curve(train_dir / "progress.csv")
-    control_hz = float(((_json(train_dir / "config.json") or {}).get("env") or {}).get("control_hz") or CONTROL_HZ)
+    env = (_json(train_dir / "config.json") or {}).get("env") or {}
+    control_hz = float(env.get("control_hz") or CONTROL_HZ)
     clip = _clip_seconds(out, options, controller)
     report = {
         "video": str(video),
@@ -57,13 +58,14 @@ def write_report(out: Path, video: Path, options, train_dir: Path) -> dict:
         "cycle": _json(out / "cycle.json"),
         "controller": controller,
         "controller_sentence": _controller_sentence(controller),
+        "replay_sentence": _replay_sentence(replay),
         "evaluation": evaluation,
         "replay": replay,
         "training_curve": curve,
         "files": files,
         "verdict": verdict(replay, clip, controller, looped=bool(options.loop)),
         "metrics": metrics(evaluation, replay),
-        "chart": chart(curve, control_hz, evaluation, controller, clip),
+        "chart": chart(curve, control_hz, evaluation, controller, clip, env.get("episode_seconds")),
         "downloads": downloads(files),
         "sync": _sync(out),
     }
@@ -182,11 +184,12 @@ def metrics(evaluation: dict, replay: dict) -> list[dict]:
     return rows
 
 
-def chart(curve: list[dict], control_hz: float, evaluation: dict, controller: dict | None, clip_seconds: float) -> dict:
+def chart(curve: list[dict], control_hz: float, evaluation: dict, controller: dict | None, clip_seconds: float,
+          episode_seconds: float | None = None) -> dict:
     """The training chart: seconds on its feet per training episode against training samples, with the evaluations as markers.
 
     Returns ``{"x_label", "y_label", "x_max", "y_max", "series": [[x, y], ...], "markers": [{"x", "y", "label"}], "note"}``
-    with x in thousands of samples and y in seconds.
+    with x in thousands of samples and y in seconds. ``episode_seconds``: the training episodes' cap (s), if known.
     """
     series = [[p["steps"] / 1000, p["episode_length"] / control_hz] for p in curve if p["episode_length"] == p["episode_length"]]
     last = series[-1][0] if series else 0.0
@@ -195,9 +198,11 @@ def chart(curve: list[dict], control_hz: float, evaluation: dict, controller: di
         for name, figures in controller["candidates"].items():
             x = 0.0 if name == "tracker" else last
             outcome = "followed to the end" if figures.get("success") else f"{figures.get('mean_episode_seconds', 0):.1f} s"
-            markers.append({"x": x, "y": float(figures.get("mean_episode_seconds", 0)), "label": f"{name}: {outcome}"})
+            markers.append({"x": x, "y": float(figures.get("mean_episode_seconds", 0)), "label": f"{name}, from the clip's start: {outcome}"})
     elif isinstance(evaluation.get("mean_episode_seconds"), (int, float)):
-        markers.append({"x": last, "y": float(evaluation["mean_episode_seconds"]), "label": f"evaluation: {evaluation['mean_episode_seconds']:.1f} s on its feet"})
+        tries = f" in tries of {_seconds(evaluation['seconds'])}" if isinstance(evaluation.get("seconds"), (int, float)) else ""
+        markers.append({"x": last, "y": float(evaluation["mean_episode_seconds"]),
+                        "label": f"evaluation: {evaluation['mean_episode_seconds']:.1f} s on its feet{tries}"})
     ys = [y for _, y in series] + [m["y"] for m in markers] + [clip_seconds]
     xs = [x for x, _ in series] + [m["x"] for m in markers]
     if not series:
@@ -206,16 +211,18 @@ def chart(curve: list[dict], control_hz: float, evaluation: dict, controller: di
         note = "One training iteration: too short a job for a curve."
     else:
         note = ""
+    series_label = f"training episodes (at most {_seconds(episode_seconds)})" if episode_seconds else "training episodes"
     return {"x_label": "training samples (thousands)", "y_label": "seconds on its feet per episode", "x_max": _nice(max(xs, default=1.0)),
-            "y_max": _nice(max(ys)), "series": [[round(x, 3), round(y, 3)] for x, y in series], "markers": markers, "note": note}
+            "y_max": _nice(max(ys)), "series": [[round(x, 3), round(y, 3)] for x, y in series], "series_label": series_label,
+            "markers": markers, "note": note}
 
 
 def _nice(value: float) -> float:
-    """The smallest of 1, 2, 2.5, 5 times a power of ten that is at least ``value`` (an axis end)."""
+    """The smallest round number at least ``value`` whose quarters are round too (an axis end with four ticks)."""
     if value <= 0:
         return 1.0
     power = 10 ** math.floor(math.log10(value))
-    return next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= value - 1e-12)
+    return next(m * power for m in (1, 1.2, 1.6, 2, 2.4, 3, 4, 5, 6, 8, 10) if m * power >= value - 1e-12)
 
 
 def downloads(files: list[str]) -> dict[str, list[dict]]:
@@ -255,8 +262,8 @@ def chart_svg(spec: dict, width: int = 640, height: int = 260) -> str:
     parts = [f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" aria-label="{html.escape(spec["y_label"])} against {html.escape(spec["x_label"])}">']
     for k in range(5):
         y, x = spec["y_max"] * k / 4, spec["x_max"] * k / 4
-        parts.append(f'<line class="grid" x1="{left}" x2="{left + w}" y1="{sy(y):.1f}" y2="{sy(y):.1f}"/><text class="tick" x="{left - 6}" y="{sy(y) + 4:.1f}" text-anchor="end">{_number(y)}</text>')
-        parts.append(f'<text class="tick" x="{sx(x):.1f}" y="{top + h + 16}" text-anchor="middle">{_number(x)}</text>')
+        parts.append(f'<line class="grid" x1="{left}" x2="{left + w}" y1="{sy(y):.1f}" y2="{sy(y):.1f}"/><text class="tick" x="{left - 6}" y="{sy(y) + 4:.1f}" text-anchor="end">{y:g}</text>')
+        parts.append(f'<text class="tick" x="{sx(x):.1f}" y="{top + h + 16}" text-anchor="middle">{x:g}</text>')
     parts.append(f'<line class="axis" x1="{left}" x2="{left}" y1="{top}" y2="{top + h}"/><line class="axis" x1="{left}" x2="{left + w}" y1="{top + h}" y2="{top + h}"/>')
     parts.append(f'<text class="label" x="{left + w / 2}" y="{height - 4}" text-anchor="middle">{html.escape(spec["x_label"])}</text>')
     parts.append(f'<text class="label" transform="translate(12 {top + h / 2}) rotate(-90)" text-anchor="middle">{html.escape(spec["y_label"])}</text>')
@@ -268,8 +275,10 @@ def chart_svg(spec: dict, width: int = 640, height: int = 260) -> str:
         parts.append(f'<circle class="marker" cx="{sx(m["x"]):.1f}" cy="{sy(m["y"]):.1f}" r="5"><title>{html.escape(m["label"])}</title></circle>')
     parts.append("</svg>")
     legend = "".join(f"<li>{html.escape(m['label'])}</li>" for m in spec["markers"])
+    if spec["series"]:
+        legend = f'<li class="series">{html.escape(spec.get("series_label", "training episodes"))}</li>' + legend
     note = f'<p class="note">{html.escape(spec["note"])}</p>' if spec["note"] else ""
-    return "".join(parts) + (f'<ul class="legend"><li class="series">training episodes</li>{legend}</ul>' if legend else "") + note
+    return "".join(parts) + (f'<ul class="legend">{legend}</ul>' if legend else "") + note
 
 
 def report_html(report: dict) -> str:
@@ -282,7 +291,7 @@ def report_html(report: dict) -> str:
     for name, items in report["downloads"].items():
         links = "".join(f'<li><a class="download" href="{esc(i["file"])}">{esc(Path(i["file"]).name if i["label"] else i["file"])}</a>'
                         f'{" <span>" + esc(i["label"]) + "</span>" if i["label"] else ""}</li>' for i in items)
-        block = f"<h3>{GROUP_TITLES[name]}</h3><ul>{links}</ul>"
+        block = f"<div><h3>{GROUP_TITLES[name]}</h3><ul>{links}</ul></div>"
         groups.append(f"<details><summary>{GROUP_TITLES[name]} ({len(items)} files)</summary><ul>{links}</ul></details>" if name == "diagnostics" else block)
     style = STYLESHEET.read_text() if STYLESHEET.exists() else ""
     status = "good" if verdict_["stood"] else "bad"
@@ -290,7 +299,7 @@ def report_html(report: dict) -> str:
 <title>vidmimic report: {esc(Path(report['video']).name)}</title><style>{style}</style></head><body class="wide">
 <header><h1>{esc(Path(report['video']).name)}</h1></header>
 <section class="verdict {status}"><p class="headline">{esc(verdict_['sentence'])}</p>
-<p>{esc(_replay_sentence(report['replay']))} {esc(report['controller_sentence'])}</p></section>
+<p>{esc(report['replay_sentence'])} {esc(report['controller_sentence'])}</p></section>
 <section class="pair"><figure><video src="estimate/overlay.webm" controls loop muted></video><figcaption>Your video, with the estimated pose</figcaption></figure>
 <figure><video src="replay.webm" controls loop muted></video><figcaption>Orange: the simulated character; light blue: the reference</figcaption></figure></section>
 <section><h2>How well it imitates</h2><table class="metrics">{rows}</table></section>
