@@ -137,3 +137,20 @@ def test_the_upload_page_on_a_phone_shows_progress_in_percent_and_a_refused_file
         assert len(server.get("/api/jobs").json()) == 1  # the refused file made no job
     finally:
         server.kill(signal.SIGTERM)
+
+
+def test_the_verdict_and_metrics_in_words():
+    """The issue's two example sentences, a tracker that strayed, and the demo's evaluation worded and rounded."""
+    from app.report import metrics, verdict
+
+    assert verdict({"seconds": 17.2, "fell": False}, 17.2)["sentence"] == "Stood for the whole 17.2 s clip."
+    assert verdict({"seconds": 0.7, "fell": True}, 17.2)["sentence"] == "Fell after 0.7 s, at 4 % of the 17.2 s clip."
+    strayed = {"chosen": "tracker", "candidates": {"tracker": {"falls": 0, "success": False, "clip_seconds": 4.0}}}
+    assert verdict({"seconds": 2.0, "fell": True}, 4.0, strayed)["sentence"].startswith("Strayed more than 0.5 m from the reference after 2.0 s, at 50 %")
+    evaluation = {"policy": "/tmp/x/jobs/abc/out/train/policy.zip", "episodes": 5, "seconds": 10.0, "falls": 1, "explosions": 0,
+                  "mean_episode_seconds": 8.126666666666667, "mean_pose_error_deg": 7.443918696894931, "mean_body_pos_error_mm": 50.41511976244804,
+                  "mean_root_drift_m": 5.0765586821117505, "mean_reward": 0.4075444819289985}
+    rows = {m["label"]: m["value"] for m in metrics(evaluation, {"seconds": 10.0, "fell": False, "travel_m": 14.91})}
+    assert rows["Falls"] == "1 of 5 tries" and rows["Time on its feet"] == "8.1 s of 10.0 s" and rows["Drift from the reference"] == "5.08 m"
+    assert rows["Pose error"] == "7.44°" and rows["Body position error"] == "50.4 mm" and rows["Imitation reward"].startswith("0.41 ")
+    assert not any("/" in v and "policy" in v for v in rows.values())  # the policy's path is not a metric
