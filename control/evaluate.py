@@ -11,6 +11,7 @@ import numpy as np
 
 from characters import rotations as rot
 from characters.character import humanoid
+from control.ground_contact import lift_out_of_ground
 from control.imitation_env import EnvConfig, ImitationEnv
 from control.policy_file import PolicyNetwork, load_network, parse_config
 from control.train import config_from_json
@@ -141,6 +142,7 @@ def replay(policy_path: str | Path, seconds: float | None = None, progress: Prog
     n = len(frames)
     dt = 1.0 / config.control_hz
     simulated = CharacterMotion(reference.character, np.full(n, dt), root_pos, rot.make_continuous(root_rot), rot.make_continuous(joint_rot), "none")
+    simulated, lift = lift_out_of_ground(simulated)  # soft contacts sink the feet; see control.ground_contact
     ref_root, ref_rot, ref_joints = reference.sample(np.arange(n) * dt)
     shown_reference = CharacterMotion(reference.character, np.full(n, dt), ref_root, ref_rot, ref_joints, "none")
-    return simulated, shown_reference, {"seconds": (n - 1) * dt, "fell": fell}
+    return simulated, shown_reference, {"seconds": (n - 1) * dt, "fell": fell, "ground_lift_mm_median": round(1000 * float(np.median(lift)), 1)}

@@ -15,6 +15,7 @@ import numpy as np
 
 from characters import rotations as rot
 from control.clip_table import ClipTable
+from control.ground_contact import lift_out_of_ground
 from control.tracker_env import TrackerConfig, TrackerEnv, tracker_config_from_json
 from retargeting.character_motion import CharacterMotion
 
@@ -232,7 +233,8 @@ def track(policy_path: str | Path, motion: CharacterMotion, progress: Progress |
     steps = int(round(motion.duration * policy.config.env.control_hz))
     result = follow_clips(policy, [motion], ["motion"], lanes=1, record=True,
                           progress=None if progress is None else (lambda done, total: progress(steps, steps)))[0]
-    simulated = result.pop("simulated")
+    simulated, lift = lift_out_of_ground(result.pop("simulated"))  # soft contacts sink the feet; see control.ground_contact
+    result["ground_lift_mm_median"] = round(1000 * float(np.median(lift)), 1)
     n = simulated.num_frames
     dt = 1.0 / policy.config.env.control_hz
     ref_root, ref_rot, ref_joints = motion.sample(np.arange(n) * dt)
