@@ -10,7 +10,7 @@ from pathlib import Path
 from app import arguments
 from app.arguments import require_file
 from characters.errors import InputError
-from pose_estimation import DEFAULT_ESTIMATOR
+from pose_estimation import DEFAULT_ESTIMATOR, check_estimator
 
 UNTRUSTED = (" Training loads the zip with stable-baselines3, which runs code from it (its pickles, like any pickle): "
              "start only from your own policies or ones you trust.")
@@ -63,8 +63,6 @@ def _preview(args: argparse.Namespace) -> int:
 
 
 def _train(args: argparse.Namespace) -> int:
-    import os
-
     if args.init is not None:
         require_file(args.init)
     from characters.errors import input_error
@@ -73,24 +71,25 @@ def _train(args: argparse.Namespace) -> int:
         raise input_error(args.output, "--resume continues the run exactly; --max-root-deviation and --learning-rate apply to new or warm-started runs")
     if args.max_root_deviation is not None and args.max_root_deviation < 0:
         raise input_error(None, "--max-root-deviation must be 0 (never) or a distance in metres")
-    from control import mpi
-
-    if args.workers > 1 and mpi.size() == 1 and not os.environ.get("VIDMIMIC_MPI_CHILD"):
-        return mpi.relaunch_under_mpiexec(args.workers, arguments.command_line())
     from control.imitation_env import EnvConfig
-    from control.train import TrainConfig, train
+    from control.launch import TrainingFailed, train_on_ranks
+    from control.train import TrainConfig
 
     defaults = TrainConfig()
     config = TrainConfig(
         timesteps=args.timesteps, minutes=args.minutes, seed=args.seed,
-        envs=args.envs or max(defaults.envs, mpi.size()), n_steps=args.n_steps or defaults.n_steps,
+        envs=args.envs or max(defaults.envs, args.workers), n_steps=args.n_steps or defaults.n_steps,
         checkpoint_minutes=args.checkpoint_minutes,
         log_std_init=defaults.log_std_init if args.log_std_init is None else args.log_std_init,
         gamma=args.gamma or defaults.gamma,
     )
     train_overrides = {} if args.learning_rate is None else {"learning_rate": args.learning_rate}
     env_overrides = {} if args.max_root_deviation is None else {"max_root_deviation_m": args.max_root_deviation}
-    train(args.motion, args.output, config, EnvConfig(), resume=args.resume, init=args.init, train_overrides=train_overrides, env_overrides=env_overrides)
+    try:
+        train_on_ranks(args.motion, args.output, config, EnvConfig(), args.workers, resume=args.resume, init=args.init,
+                       train_overrides=train_overrides, env_overrides=env_overrides)
+    except TrainingFailed as failed:  # a rank has said why
+        return failed.exit_code
     return 0
 
 
@@ -169,14 +168,6 @@ def _track(args: argparse.Namespace) -> int:
     return 0
 
 
-def _require_estimator(name: str) -> None:
-    from characters.errors import input_error
-    from pose_estimation import ESTIMATOR_NAMES
-
-    if name not in ESTIMATOR_NAMES:
-        raise input_error(None, f"unknown estimator {name!r}; registered: {', '.join(ESTIMATOR_NAMES)}")
-
-
 def _estimate(args: argparse.Namespace) -> int:
     from app.progress import ProgressBar
     from characters.errors import input_error
@@ -189,7 +180,7 @@ def _estimate(args: argparse.Namespace) -> int:
             assert len(box) == 4 and box[2] > box[0] and box[3] > box[1]
         except (ValueError, AssertionError):
             raise input_error(None, "--person-box must be x0,y0,x1,y1 in pixels of the first frame, with x1 > x0 and y1 > y0") from None
-    summary = estimate(args.video, args.output, args.estimator, box, args.max_frames, progress=ProgressBar, upright=not args.camera_frame)
+    summary = estimate(args.video, args.output, args.estimator, box, args.max_frames, progress=ProgressBar, upright=args.upright)
     print(json.dumps(summary, indent=1))
     return 0
 
@@ -198,7 +189,7 @@ def _run(args: argparse.Namespace) -> int:
     from app.run import RunOptions, run_pipeline, walk_cycle_options
     from characters.errors import input_error
 
-    _require_estimator(args.estimator)
+    check_estimator(args.estimator)
     if args.walk and (args.loop or args.symmetric or args.swing_clearance or args.pin_stance or args.phase_policy):
         raise input_error(None, "--walk sets the loop options itself; give either --walk or --loop with its options")
     options = RunOptions(train_minutes=args.train_minutes, train_timesteps=args.train_timesteps, workers=args.workers, estimator=args.estimator, max_frames=args.max_frames, seed=args.seed, init_policy=args.init_policy, loop=args.loop, phase_policy=args.phase_policy,
@@ -238,7 +229,7 @@ def _serve(args: argparse.Namespace) -> int:
         settings.check()
     except ValueError as exc:
         raise input_error(None, str(exc)) from None
-    _require_estimator(settings.estimator)
+    check_estimator(settings.estimator)
     print(f"vidmimic serving on http://{settings.host}:{settings.port}/ (data in {settings.data_dir})", flush=True)
     serve(settings)
     return 0
@@ -359,8 +350,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help=f"3D estimator: fused (the lifter and MediaPipe-IK averaged), lifter (the motion-based network) or mediapipe_ik (the baseline); default {DEFAULT_ESTIMATOR}")
     p.add_argument("--person-box", metavar="X0,Y0,X1,Y1", help="follow this person (a box in the first frame, px) instead of the most prominent one")
     p.add_argument("--max-frames", type=int, help="only the first N frames")
-    p.add_argument("--camera-frame", action="store_true",
-                   help="write the motion in the camera's frame as estimated (it leans by the camera's pitch and roll) instead of stood upright by its legs")
+    p.add_argument("--upright", action="store_true",
+                   help="write the motion stood upright by its legs (default: in the camera's frame as estimated, leaning by the camera's pitch and roll; "
+                        "`vidmimic convert` and `run` level the floor when they put it on the character, so leave it off for them)")
     p.set_defaults(func=_estimate)
 
     p = sub.add_parser("run", help="video -> simulated character: estimate, retarget, train, replay, evaluate, export, report")

@@ -20,8 +20,9 @@ from pathlib import Path
 from app.progress import ProgressBar
 from app.run import RunOptions, run_pipeline, walk_cycle_options
 from app.sample_video import write_sample_video
+from characters.places import POLICIES
 
-SAMPLE_POLICY = Path(__file__).resolve().parents[1] / "policies" / "sample_walk" / "policy.zip"
+SAMPLE_POLICY = POLICIES / "sample_walk" / "policy.zip"
 DEMO_TRAIN_MINUTES = 2.0
 DEMO_ESTIMATOR = "mediapipe_ik"
 

@@ -9,9 +9,10 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-DEFAULT_WEIGHTS = Path(__file__).resolve().parents[1] / "pose_estimation" / "weights" / "lifter.pt"
-SHARED_VIDEOS = Path(__file__).resolve().parents[2] / "shared" / "data" / "video"
-HARNESS = Path(__file__).resolve().parents[2] / "shared" / "data" / "multiview" / "pose2sim_single"  # as lifter_research.real_harness.DATA
+from characters.places import LIFTER_WEIGHTS, POSE2SIM_SINGLE, SHARED_VIDEOS
+
+DEFAULT_WEIGHTS = LIFTER_WEIGHTS / "lifter.pt"
+HARNESS = POSE2SIM_SINGLE
 
 
 def _check_data_options(args: argparse.Namespace) -> None:

@@ -31,6 +31,7 @@ from pathlib import Path
 
 from app.progress import ProgressBar
 from app.report import write_report
+from characters.places import POLICIES
 from pose_estimation import DEFAULT_ESTIMATOR
 
 
@@ -55,7 +56,7 @@ class RunOptions:
     assist: bool = False  # fine-tune the tracker with a residual root force (not physics alone; labelled everywhere)
 
 
-WALK_POLICY = Path(__file__).resolve().parents[1] / "policies" / "humanoid3d_walk" / "policy.zip"
+WALK_POLICY = POLICIES / "humanoid3d_walk" / "policy.zip"
 """The phase reference of walk cycles: policies/sample_walk's curriculum started from this policy's clip."""
 WALK_SYMMETRIC = True
 WALK_PIN_STANCE = False  # tried: a policy warm-started on the pinned cycle drifted ahead of it as before (docs/video.md)
@@ -81,6 +82,10 @@ def _hash(*parts: object) -> str:
             digest.update(json.dumps(part, sort_keys=True, default=str).encode())
     return digest.hexdigest()
 
+
+ESTIMATE_FORMAT = 2
+"""Part of the estimate stage's key: 2 marks the estimate as a video estimate in its npz (older job
+folders estimate again, so their retarget step gets the video cleanup)."""
 
 STAGES = ("estimate", "retarget", "train", "replay", "evaluate", "export")
 StageHook = Callable[[str, int, int], None]  # (stage name, index, number of stages)
@@ -113,13 +118,13 @@ def run_pipeline(video: str | Path, out_dir: str | Path, options: RunOptions = R
     """Run every stage (see module docstring); returns the report dictionary."""
     from characters.character import humanoid
     from control.imitation_env import EnvConfig
-    from control.train import TrainConfig, train
+    from control.launch import train_on_ranks
+    from control.train import TrainConfig
     from pose_estimation.estimate import estimate
-    from retargeting.amass_file import read_amass
     from retargeting.cleanup import VIDEO_ESTIMATE_CLEANUP
+    from retargeting.convert import as_character, load_motion
     from retargeting.deepmimic_file import write_deepmimic
     from retargeting.gait_cycle import loop_best_cycle, tidy_walk_cycle
-    from retargeting.smpl_character import smpl_to_character
 
     video, out = Path(video), Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -128,16 +133,16 @@ def run_pipeline(video: str | Path, out_dir: str | Path, options: RunOptions = R
     character = humanoid()
 
     stages.run(
-        "estimate", _hash(video, options.estimator, options.max_frames), [est / "motion_smpl.npz", est / "overlay.webm"],
-        # upright=False: the retarget stage's cleanup levels the ground itself, and the demo's
-        # motion (which policies/sample_walk was trained on) stays what it was.
-        lambda: estimate(video, est, options.estimator, max_frames=options.max_frames, progress=ProgressBar, upright=False),
+        "estimate", _hash(video, options.estimator, options.max_frames, ESTIMATE_FORMAT), [est / "motion_smpl.npz", est / "overlay.webm"],
+        # As `vidmimic estimate` writes it: the retarget step levels the floor itself.
+        lambda: estimate(video, est, options.estimator, max_frames=options.max_frames, progress=ProgressBar),
     )
 
     phase_policy = options.phase_policy or options.init_policy
 
     def retarget() -> None:
-        motion = smpl_to_character(read_amass(est / "motion_smpl.npz"), character, VIDEO_ESTIMATE_CLEANUP)
+        # The same step as `vidmimic convert estimate/motion_smpl.npz motion.txt` (a video estimate gets the video cleanup).
+        motion = as_character(load_motion(est / "motion_smpl.npz", character), character, cleanup=True)
         cycle = None
         if options.loop:
             motion, cycle = loop_best_cycle(motion, phase_reference=_policy_motion(phase_policy, character))
@@ -162,20 +167,10 @@ def run_pipeline(video: str | Path, out_dir: str | Path, options: RunOptions = R
 
     def run_training() -> None:
         resume = (train_dir / "checkpoint.zip").exists() and stages.done.get("train_motion") == _hash(out / "motion.txt")
-        config = TrainConfig(timesteps=options.train_timesteps, minutes=options.train_minutes, seed=options.seed, envs=max(2, options.workers * 2), n_steps=256)
-        if options.workers > 1:
-            from control import mpi
-
-            args = ["train", str(out / "motion.txt"), "-o", str(train_dir), "--workers", str(options.workers), "--minutes", str(options.train_minutes),
-                    "--timesteps", str(options.train_timesteps), "--envs", str(config.envs), "--n-steps", str(config.n_steps), "--seed", str(options.seed)]
-            if resume:
-                args.append("--resume")
-            elif options.init_policy:
-                args += ["--init", str(options.init_policy)]
-            if mpi.relaunch_under_mpiexec(options.workers, args) != 0:
-                raise RuntimeError("training failed; see the messages above")
-        else:
-            train(out / "motion.txt", train_dir, config, EnvConfig(), resume=resume, init=None if resume else options.init_policy)
+        # The same settings as `vidmimic train MOTION --workers W`: only the budget and the seed are the job's.
+        defaults = TrainConfig()
+        config = replace(defaults, timesteps=options.train_timesteps, minutes=options.train_minutes, seed=options.seed, envs=max(defaults.envs, options.workers))
+        train_on_ranks(out / "motion.txt", train_dir, config, EnvConfig(), options.workers, resume=resume, init=None if resume else options.init_policy)
         stages.done["train_motion"] = _hash(out / "motion.txt")
 
     init_key = None if options.init_policy is None else _hash(Path(options.init_policy))

@@ -18,7 +18,7 @@ def _train(args: argparse.Namespace) -> int:
     if args.workers > 1 and mpi.size() == 1 and not os.environ.get("VIDMIMIC_MPI_CHILD"):
         from app.arguments import command_line
 
-        return mpi.relaunch_under_mpiexec(args.workers, command_line())
+        return mpi.relaunch_under_mpiexec(args.workers, command_line(), module="app.cli")
     from dataclasses import replace
 
     from control.tracker_train import TRACKER_TRAIN_DEFAULTS, train_tracker

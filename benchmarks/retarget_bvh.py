@@ -13,11 +13,12 @@ from pathlib import Path
 import numpy as np
 
 from characters.character import humanoid
+from characters.places import SHARED_MOCAP
 from retargeting.bvh_import import bvh_to_smpl
 from retargeting.cleanup import CleanupOptions, contact_slide, detect_contacts
 from retargeting.smpl_character import smpl_to_character
 
-DEFAULT = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "mocap" / "cmu" / "131_01.bvh"
+DEFAULT = SHARED_MOCAP / "cmu" / "131_01.bvh"
 
 
 def measure(path: Path) -> dict:

@@ -16,10 +16,11 @@ from pathlib import Path
 import pybullet_data
 
 from characters.character import humanoid
+from characters.places import SHARED_MOCAP
 from retargeting.deepmimic_file import read_deepmimic
 from retargeting.roundtrip import roundtrip_errors
 
-SHARED_CLIPS = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "mocap" / "deepmimic"
+SHARED_CLIPS = SHARED_MOCAP / "deepmimic"
 
 
 def clip_paths() -> list[Path]:

@@ -27,6 +27,7 @@ from app.run import WALK_PIN_STANCE, WALK_SWING_CLEARANCE_M, WALK_SYMMETRIC
 from app.sample_video import SAMPLE_CLIP, write_sample_video
 from characters import rotations as rot
 from characters.character import humanoid
+from characters.places import POLICIES
 from retargeting.amass_file import read_amass
 from retargeting.cleanup import VIDEO_ESTIMATE_CLEANUP, CleanupOptions, contact_slide, detect_contacts, floor_plane
 from retargeting.deepmimic_file import read_deepmimic
@@ -76,7 +77,7 @@ def loop_figures(motion) -> dict:
     from retargeting.deepmimic_file import read_deepmimic as read
     from retargeting.gait_cycle import loop_best_cycle
 
-    walk = Path(__file__).resolve().parents[1] / "policies" / "humanoid3d_walk" / "policy.zip"
+    walk = POLICIES / "humanoid3d_walk" / "policy.zip"
     with tempfile.TemporaryDirectory() as tmp:
         (Path(tmp) / "walk.txt").write_text(zipfile.ZipFile(walk).read("vidmimic/motion.txt").decode())
         reference = read(Path(tmp) / "walk.txt", motion.character)

@@ -21,12 +21,12 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from characters.places import SHARED_DATA as SHARED
 from pose_estimation.smoothness import BODY, RATE, angular_profiles, smoothness
 from retargeting.amass_file import read_amass
 from retargeting.bvh_import import bvh_to_smpl
 from retargeting.smpl import SMPL_JOINTS, SmplMotion
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 VIEW = SHARED / "multiview" / "pose2sim_single" / "videos" / "cam01.mp4"
 MOCAP = SHARED / "mocap" / "cmu" / "131_02.bvh"
 

@@ -27,8 +27,9 @@ import sys
 import time
 from pathlib import Path
 
+from characters.places import SHARED_DATA as SHARED
+
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared" / "data"
 VIDEOS = {
     **{f"pose2sim_cam0{k}": SHARED / "multiview" / "pose2sim_single" / "videos" / f"cam0{k}.mp4" for k in range(1, 5)},
     "sports2d": SHARED / "video" / "sports2d_demo.mp4",

@@ -13,7 +13,6 @@ character cannot perform it on flat ground; the manifest says why.
 from __future__ import annotations
 
 import csv
-import hashlib
 import json
 import re
 from collections.abc import Callable, Iterable
@@ -24,6 +23,7 @@ import numpy as np
 
 from characters.character import Character, humanoid
 from characters.errors import InputError, atomic_output, input_error
+from characters.places import SHARED_MOCAP, file_sha256
 from retargeting.character_motion import CharacterMotion
 
 MOTION_SUFFIXES = (".txt", ".npz", ".bvh")
@@ -64,14 +64,6 @@ class LibraryClip:
     """``train`` or ``validation``."""
     excluded: str
     """Why the clip is left out, or ``""``."""
-
-
-def file_sha256(path: str | Path) -> str:
-    h = hashlib.sha256()
-    with Path(path).open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def find_motion_files(folders: Iterable[str | Path]) -> list[tuple[str, Path]]:
@@ -247,7 +239,6 @@ def default_folders() -> list[Path]:
     library folders."""
     import pybullet_data
 
-    shared = Path(__file__).resolve().parents[2] / "shared" / "data" / "mocap"
     folders = [Path(pybullet_data.getDataPath()) / "data" / "motions"]
-    folders += [shared / name for name in ("deepmimic", "cmu", "cmu_library") if (shared / name).is_dir()]
+    folders += [SHARED_MOCAP / name for name in ("deepmimic", "cmu", "cmu_library") if (SHARED_MOCAP / name).is_dir()]
     return folders

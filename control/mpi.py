@@ -54,7 +54,7 @@ def mpiexec_path() -> str:
     return found
 
 
-def relaunch_under_mpiexec(workers: int, argv: Sequence[str], module: str = "app.cli") -> int:
+def relaunch_under_mpiexec(workers: int, argv: Sequence[str], module: str) -> int:
     """Run ``python -m MODULE ARGV`` as ``workers`` MPI ranks and wait; returns the exit code.
 
     SIGINT/SIGTERM are passed on to ``mpiexec`` (which forwards them to the ranks), so stopping

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-POLICIES = Path(__file__).resolve().parents[1] / "policies"
+from characters.places import POLICIES
+
 TRACKER = POLICIES / "tracker" / "policy.zip"
 """The general motion tracker (``vidmimic tracker train``): the controller every clip starts from."""
 

@@ -16,11 +16,11 @@ from pathlib import Path
 import numpy as np
 
 from characters import rotations as rot
+from characters.places import SHARED_MOCAP
 from pose_estimation.lifter_config import SMPL_MIRROR as MIRROR  # noqa: F401 - re-exported: the clips' mirror
 from pose_estimation.lifter_config import TRAINING_FPS as FPS
 from retargeting.smpl import SmplMotion, smpl_skeleton
 
-SHARED_MOCAP = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "mocap"
 HELD_OUT = frozenset({"131_02", "humanoid3d_long_walk3", "humanoid3d_dance_b", "humanoid3d_spinkick"})
 """Clip names (file stems) kept out of training for the held-out synthetic evaluation."""
 

@@ -12,7 +12,6 @@ re-running (or resuming) training does not run the front end again.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -21,6 +20,7 @@ import numpy as np
 import torch
 
 from characters.errors import atomic_output
+from characters.places import file_sha256
 from lifter_research.real_harness import DATA as EVALUATION_RECORDING
 
 VIDEO_SUFFIXES = {".mp4", ".mov", ".m4v", ".avi", ".mkv", ".webm"}
@@ -43,14 +43,6 @@ def video_files(folder: str | Path) -> list[Path]:
     return videos
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def prepare_real_inputs(folder: str | Path, cache: str | Path, max_frames: int | None = None, progress: Progress | None = None) -> list[dict[str, np.ndarray]]:
     """Per video of ``folder``, the lifter's input arrays (``keypoints (T, 17, 2)``, ``confidence (T, 17)``,
     ``occluded (T,)``, ``flow (T, 32, 32, 2)``), computed once and cached in ``cache`` (an ``.npz``)."""
@@ -58,7 +50,7 @@ def prepare_real_inputs(folder: str | Path, cache: str | Path, max_frames: int |
     from pose_estimation.lifter_estimator import crop_inputs
 
     videos = video_files(folder)
-    key = {"videos": [[v.name, _sha256(v)] for v in videos], "max_frames": max_frames}
+    key = {"videos": [[v.name, file_sha256(v)] for v in videos], "max_frames": max_frames}
     cache = Path(cache)
     if cache.exists():
         with np.load(cache) as saved:

@@ -27,6 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
+from characters.places import POSE2SIM_SINGLE, SHARED_MOCAP
 from lifter_research.multiview import mpjpe, pa_mpjpe, procrustes_align, read_qualisys, triangulate
 from lifter_research.paired_bootstrap import paired_block_bootstrap
 from pose_estimation.camera import CAMERA_TO_WORLD
@@ -35,9 +36,9 @@ from pose_estimation.keypoints import COCO17_MIRROR
 from pose_estimation.landmarks_ik import MP, landmarks_from_joints, landmarks_to_smpl
 from pose_estimation.smoothness import smoothness, smoothness_keys
 
-DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "multiview" / "pose2sim_single"
+DATA = POSE2SIM_SINGLE
 """The real recording (never used for training)."""
-MOCAP = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "mocap" / "cmu" / "131_02.bvh"
+MOCAP = SHARED_MOCAP / "cmu" / "131_02.bvh"
 COCO12 = [5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16]
 SMPL12 = [16, 17, 18, 19, 20, 21, 1, 2, 4, 5, 7, 8]  # the same joints, SMPL indices
 JOINT_NAMES12 = ("left_shoulder", "right_shoulder", "left_elbow", "right_elbow", "left_wrist", "right_wrist",

@@ -13,3 +13,13 @@ ESTIMATOR_NAMES = ("mediapipe_ik", "lifter", "fused")
 DEFAULT_ESTIMATOR = "fused"
 """The estimator of ``vidmimic estimate``, ``vidmimic run`` and the web app when none is named:
 the lifter and MediaPipe-IK averaged, ahead of both on every real recording scored (docs/estimator.md)."""
+
+
+def check_estimator(name: str) -> str:
+    """``name`` if it names a registered estimator; else an :class:`characters.errors.InputError`
+    listing them (the name cut to 40 characters, as it may come from a web form)."""
+    if name not in ESTIMATOR_NAMES:
+        from characters.errors import input_error
+
+        raise input_error(None, f"unknown estimator {name[:40]!r}; registered: {', '.join(ESTIMATOR_NAMES)}")
+    return name

@@ -20,13 +20,14 @@ import os
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from characters.errors import atomic_output, input_error
-from pose_estimation import DEFAULT_ESTIMATOR
+from pose_estimation import DEFAULT_ESTIMATOR, check_estimator
 from pose_estimation.front_end import FrontEnd, run_front_end_sequential
 from pose_estimation.keypoints import write_keypoints
 from pose_estimation.pipeline import run_front_end_pipelined
@@ -131,18 +132,20 @@ def estimate(
     person_box: np.ndarray | None = None,
     max_frames: int | None = None,
     progress: ProgressFactory | None = None,
-    upright: bool = True,
+    upright: bool = False,
     sequential: bool | None = None,
 ) -> dict:
-    """Run the whole video stage; returns a summary of what was written. ``upright``: turn the
-    motion written (and the side view) so its legs' median direction is vertical; the overlay is
-    drawn from the camera-frame estimate either way. ``sequential``: the one-core reference with
+    """Run the whole video stage; returns a summary of what was written. The motion is written as
+    estimated, in the camera's frame, marked as a video estimate: putting it on the character
+    (``retargeting.convert.as_character``, as ``vidmimic convert`` and ``run`` do) levels its
+    floor. ``upright``: turn the motion written (and the side view) so its legs' median direction
+    is vertical, for use as SMPL elsewhere; the overlay is drawn from the camera-frame estimate
+    either way. ``sequential``: the one-core reference with
     three decodes (None: as ``$VIDMIMIC_SEQUENTIAL_ESTIMATE``), for the speed benchmark; the
     files are the same either way but for the overlay's pixels."""
     start = time.perf_counter()
     video, out = Path(video), Path(out_dir)
-    if estimator not in ESTIMATORS:
-        raise input_error(None, f"unknown estimator {estimator!r}; registered: {', '.join(ESTIMATORS)}")
+    check_estimator(estimator)
     if sequential is None:
         sequential = os.environ.get(SEQUENTIAL_ENV, "") == "1"
     bar = progress or (lambda label: None)
@@ -170,6 +173,7 @@ def estimate(
     motion = ESTIMATORS[estimator](front)
     seconds["estimator"] = time.perf_counter() - tick
     written, turned_deg = stand_upright(motion) if upright else (motion, None)
+    written = replace(written, source="video")  # the reference step (retargeting.convert.as_character) cleans it as a video estimate
     write_amass(out / "motion_smpl.npz", written)
     joints, _ = motion.skeleton.forward_kinematics(motion.pelvis_positions, motion.local_rotations)  # numpy FK: no torch start-up
     side, _ = written.skeleton.forward_kinematics(written.pelvis_positions, written.local_rotations)

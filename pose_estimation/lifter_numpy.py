@@ -10,23 +10,15 @@ from, so a copy that no longer matches its weights is never used (:func:`numpy_w
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 
 import numpy as np
 
+from characters.places import file_sha256
 from pose_estimation.lifter_config import BODY_KEYPOINTS, FLOW_SCALE, GRID, NUM_BETAS, LifterConfig
 
 BATCH_NORM_EPS = 1e-5  # torch.nn.BatchNorm2d's default, which the Lifter uses
-
-
-def file_sha256(path: str | Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 class NumpyLifter:

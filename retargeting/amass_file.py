@@ -3,7 +3,8 @@
 Keys: ``poses`` ``(T, 3J)`` axis-angle (J = 24 SMPL; 52 SMPL-H and 55 SMPL-X are accepted and
 their body joints kept; 22 = body without hands), ``trans`` ``(T, 3)`` m, ``betas``,
 ``mocap_framerate`` (or ``mocap_frame_rate``), ``gender``. The split form ``root_orient`` +
-``pose_body`` is accepted too.
+``pose_body`` is accepted too. vidmimic adds ``vidmimic_source = "video"`` to the estimates it
+writes (other readers ignore the key).
 
 AMASS's world is **Z up**; vidmimic's is Y up. Files are converted here, on read and write,
 by a rotation of the whole world about X (the body, rotated about its rest pelvis, is
@@ -25,6 +26,8 @@ from retargeting.smpl import NUM_SMPL_JOINTS, SmplMotion, smpl_skeleton
 # Rotation taking AMASS (Z up) coordinates to vidmimic (Y up): -90 degrees about X.
 Z_UP_TO_Y_UP = rot.about_axis(np.array([1.0, 0.0, 0.0]), -np.pi / 2)
 _BODY_JOINTS_WITHOUT_HANDS = 22
+SOURCES = ("mocap", "video")
+"""Values of the optional ``vidmimic_source`` key (absent: mocap); see :class:`SmplMotion`."""
 
 
 def _change_world(motion_poses: np.ndarray, trans: np.ndarray, world_rot: np.ndarray, pelvis_rest: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -90,8 +93,11 @@ def read_amass(path: str | Path, smpl_model: str | Path | None = None) -> SmplMo
     gender = str(arrays["gender"]) if "gender" in arrays else "neutral"
     betas = _numbers(path, arrays, "betas").reshape(-1) if "betas" in arrays else np.zeros(10)
     skeleton = smpl_skeleton(smpl_model, betas) if smpl_model else smpl_skeleton()
+    source = str(arrays["vidmimic_source"]) if "vidmimic_source" in arrays else "mocap"
+    if source not in SOURCES:
+        raise input_error(path, f'"vidmimic_source" is {source!r}; expected one of {", ".join(SOURCES)}')
     poses, trans = _change_world(poses, trans, Z_UP_TO_Y_UP, skeleton.offsets[0])
-    return SmplMotion(poses, trans, fps, betas, gender, skeleton)
+    return SmplMotion(poses, trans, fps, betas, gender, skeleton, source)
 
 
 def write_amass(path: str | Path, motion: SmplMotion) -> None:
@@ -107,4 +113,5 @@ def write_amass(path: str | Path, motion: SmplMotion) -> None:
                 betas=motion.betas,
                 mocap_framerate=np.array(motion.fps),
                 gender=np.array(motion.gender),
+                **({} if motion.source == "mocap" else {"vidmimic_source": np.array(motion.source)}),
             )

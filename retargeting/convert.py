@@ -16,7 +16,7 @@ from retargeting.amass_file import read_amass, write_amass
 from retargeting.bvh_export import write_character_bvh, write_smpl_bvh
 from retargeting.bvh_import import bvh_to_smpl, load_joint_map
 from retargeting.character_motion import CharacterMotion
-from retargeting.cleanup import CleanupOptions
+from retargeting.cleanup import VIDEO_ESTIMATE_CLEANUP, CleanupOptions
 from retargeting.deepmimic_file import LOOP_MODES, read_deepmimic, write_deepmimic
 from retargeting.gltf_export import write_glb
 from retargeting.smpl import SmplMotion
@@ -33,7 +33,8 @@ class ConvertOptions:
     fps: float | None = None
     """Resample the output to this many frames per second (default: keep the input's)."""
     cleanup: bool = True
-    """Smooth, ground and de-skate when retargeting SMPL onto the character."""
+    """Smooth, ground and de-skate when retargeting SMPL onto the character (a video estimate
+    also gets its floor levelled, brief turns repaired and the lower foot planted)."""
     loop: str | None = None
     """DeepMimic ``Loop`` of a .txt output (default: the input's, or "none")."""
     bvh_skeleton: str | None = None
@@ -60,9 +61,15 @@ def load_motion(path: str | Path, character: Character, joint_map: str | None = 
 
 
 def as_character(motion: Motion, character: Character, cleanup: bool) -> CharacterMotion:
+    """``motion`` on ``character``: the one step from an SMPL motion (mocap or a video estimate)
+    to the reference the physics imitates. With ``cleanup``, a video estimate gets the video
+    cleanup (:data:`VIDEO_ESTIMATE_CLEANUP`: floor levelled, turns repaired, feet planted),
+    mocap the default one; a character motion is returned as it is."""
     if isinstance(motion, CharacterMotion):
         return motion
-    return smpl_to_character(motion, character, CleanupOptions() if cleanup else None)
+    if not cleanup:
+        return smpl_to_character(motion, character, None)
+    return smpl_to_character(motion, character, VIDEO_ESTIMATE_CLEANUP if motion.source == "video" else CleanupOptions())
 
 
 def as_smpl(motion: Motion) -> SmplMotion:

@@ -113,6 +113,9 @@ class SmplMotion:
         fps: frames per second.
         gender: ``"neutral"``, ``"male"`` or ``"female"``.
         skeleton: the rest skeleton used for FK.
+        source: ``"mocap"``, or ``"video"`` for a single-video estimate (``vidmimic estimate``):
+            retargeting it onto the character applies the video cleanup
+            (:data:`retargeting.cleanup.VIDEO_ESTIMATE_CLEANUP`).
     """
 
     poses: np.ndarray
@@ -121,6 +124,7 @@ class SmplMotion:
     betas: np.ndarray = field(default_factory=lambda: np.zeros(10))
     gender: str = "neutral"
     skeleton: Skeleton = field(default_factory=smpl_skeleton)
+    source: str = "mocap"
 
     @property
     def num_frames(self) -> int:
@@ -168,7 +172,7 @@ class SmplMotion:
         a = np.clip(times - i, 0.0, 1.0)
         q = rot.slerp(self.local_rotations[i], self.local_rotations[j], a[:, None])
         trans = self.trans[i] + a[:, None] * (self.trans[j] - self.trans[i])
-        return SmplMotion(rot.to_axis_angle(q), trans, fps, self.betas, self.gender, self.skeleton)
+        return SmplMotion(rot.to_axis_angle(q), trans, fps, self.betas, self.gender, self.skeleton, self.source)
 
     def validate(self) -> None:
         """Raise ``ValueError`` on inconsistent shapes or non-finite values."""

@@ -11,9 +11,9 @@ import pybullet_data
 import pytest
 
 from characters.character import humanoid
+from characters.places import SHARED_DATA
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED_DATA = ROOT.parent / "shared" / "data"
 CORE_CLIPS = sorted((Path(pybullet_data.getDataPath()) / "data" / "motions").glob("humanoid3d_*.txt"))
 SHARED_CLIPS = sorted((SHARED_DATA / "mocap" / "deepmimic").glob("*.txt"))
 CMU_131_01 = SHARED_DATA / "mocap" / "cmu" / "131_01.bvh"

@@ -65,9 +65,9 @@ def test_estimate_with_the_shipped_lifter(tmp_path):
     """The lifter's shipped weights load and stand the body as tall as the real person stands.
 
     The truth is the recording's 4-view triangulation; cam01 looks down about 26°. With
-    ``--camera-frame`` the estimate's "vertical" is the camera's, so it is compared with the truth
-    seen from cam01 (there the nose is 0.99-1.18 m above the ankles in these 40 frames); by
-    default it is stood upright by its legs, and compared with the truth's own vertical."""
+    the default (the camera's frame) the estimate's "vertical" is the camera's, so it is compared with
+    the truth seen from cam01 (there the nose is 0.99-1.18 m above the ankles in these 40 frames);
+    with ``--upright`` it is stood upright by its legs, and compared with the truth's own vertical."""
     from pose_estimation.lifter_estimator import SHIPPED_WEIGHTS
 
     video = require_shared(POSE2SIM_CAM1)
@@ -82,7 +82,7 @@ def test_estimate_with_the_shipped_lifter(tmp_path):
     in_camera = (views.truth @ camera.R.T + camera.t) @ CAMERA_TO_WORLD.T  # COCO-17 in the estimate's axes
     truths = {"camera": in_camera[:, 0, 1] - in_camera[:, [15, 16], 1].mean(axis=1),  # nose above ankles
               "upright": views.truth[:, 0, 2] - views.truth[:, [15, 16], 2].mean(axis=1)}  # the calibration's Z is up
-    for frame, flags in (("camera", ["--camera-frame"]), ("upright", [])):
+    for frame, flags in (("camera", []), ("upright", ["--upright"])):
         out = tmp_path / frame
         result = run_cli("estimate", str(video), "-o", str(out), "--max-frames", "40", "--estimator", "lifter", *flags)
         assert result.returncode == 0, result.stderr[-2000:]

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import torch
 
+from characters.places import SHARED_DATA
 from lifter_research.lifter_refiner import HistoryBuffer, KeypointRefiner, PatchDiscriminator, refiner_step
 from lifter_research.lifter_teacher import AdversarialTeacher, clip_groups
 from lifter_research.motion_prior import MocapWindows, MotionDiscriminator, adversarial_loss, discriminator_loss
@@ -17,7 +18,7 @@ from lifter_research.real_harness import DATA as HARNESS
 from lifter_research.sim2real import GradientReversal, reprojection_to_detections, temporal_consistency
 from tests.conftest import run_cli
 
-SHARED_VIDEO = Path(__file__).resolve().parents[2] / "shared" / "data" / "video" / "sports2d_demo.mp4"
+SHARED_VIDEO = SHARED_DATA / "video" / "sports2d_demo.mp4"
 TECHNIQUE_FLAGS = ["--sim-real-mix", "--adversarial-teacher", "--refiner", "--dann", "--motion-discriminator"]
 
 

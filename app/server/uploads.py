@@ -178,7 +178,8 @@ def check_video(path: Path, filename: str) -> None:
 
 def job_options(fields: dict[str, str], settings: Settings) -> dict:
     """The job's settings from the form's fields (422 for a bad one)."""
-    from pose_estimation import ESTIMATOR_NAMES
+    from characters.errors import InputError
+    from pose_estimation import check_estimator
 
     minutes = settings.train_minutes
     if fields.get("train_minutes", "").strip():
@@ -195,8 +196,10 @@ def job_options(fields: dict[str, str], settings: Settings) -> dict:
     if assist not in ("", "true", "false", "on", "off", "1", "0", "yes", "no"):
         raise UploadRejected(422, "assist must be true or false")
     estimator = fields.get("estimator", "").strip() or settings.estimator  # the form's "server default" sends an empty value
-    if estimator not in ESTIMATOR_NAMES:
-        raise UploadRejected(422, f"unknown estimator {estimator[:40]!r}; registered: {', '.join(ESTIMATOR_NAMES)}")
+    try:
+        check_estimator(estimator)
+    except InputError as exc:
+        raise UploadRejected(422, str(exc)) from None
     return {"train_minutes": minutes, "walk_cycle": walk in ("true", "on", "1", "yes"), "estimator": estimator, "assist": assist in ("true", "on", "1", "yes")}
 
 

@@ -29,9 +29,9 @@ import sys
 import time
 from pathlib import Path
 
+from characters.places import SHARED_VIDEOS
 from lifter_research.scripts.lifter_rows import add_common_arguments, make_datasets, score_row, technique_flags, train_row
 
-SHARED_VIDEOS = Path(__file__).resolve().parents[3] / "shared" / "data" / "video"
 TECHNIQUES = {
     "sim_real_mix": "SimPose sim+real batches",
     "adversarial_teacher": "adversarial teacher",

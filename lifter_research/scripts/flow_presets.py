@@ -17,10 +17,11 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from characters.places import POSE2SIM_SINGLE
 from pose_estimation.flow import DIS_PRESETS, crop
 from pose_estimation.video import frames
 
-VIDEO = Path(__file__).resolve().parents[3] / "shared" / "data" / "multiview" / "pose2sim_single" / "videos" / "cam01.mp4"
+VIDEO = POSE2SIM_SINGLE / "videos" / "cam01.mp4"
 SIZE = 128
 
 

@@ -13,8 +13,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-SHARED_VIDEOS = Path(__file__).resolve().parents[3] / "shared" / "data" / "video"
-
 DATASETS: dict[str, list[str]] = {
     "base": ["--clips", "2000", "--seed", "30"],
     "aug": ["--clips", "2000", "--seed", "31", "--part-swap", "0.7", "--joint-noise", "0.25"],
