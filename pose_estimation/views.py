@@ -38,8 +38,9 @@ def overlay_size(image_size: tuple[int, int]) -> tuple[tuple[int, int], float]:
 
 
 class OverlayFrames:
-    """The video's frames at overlay size, kept JPEG-compressed: about 50-70 KB a frame for a
-    1080p video, so about 0.1 GB for a minute at 30 frames/s (raw they would be 0.7 GB)."""
+    """The video's frames at overlay size, kept JPEG-compressed: 33-46 KB a frame on the two
+    1080p-class videos in ``../shared/data`` (Pose2Sim's 1080×1920 view, Sports2D's 1768×994), so
+    60-85 MB for a minute at 30 frames/s (raw they would take 0.7 GB)."""
 
     def __init__(self) -> None:
         self._jpegs: list[np.ndarray] = []
