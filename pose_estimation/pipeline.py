@@ -82,6 +82,8 @@ class _Channel:
 
 def _run(video: Path, person_box: np.ndarray | None, choose: bool, max_frames: int | None, progress: Progress | None,
          isolate: bool, keep_overlay: bool) -> tuple[FrontEnd, OverlayFrames | None]:
+    """Start the stages' threads, wait for them, and re-raise the first failure (the others stop
+    at their next hand-over); ``choose``: choose the subject first, else follow ``person_box``."""
     reader = Reader(video, max_frames)  # bad input raises here, in the caller's thread
     total = min(reader.frame_count or 1, max_frames or reader.frame_count or 1)
     cancel = threading.Event()
@@ -109,7 +111,9 @@ def _run(video: Path, person_box: np.ndarray | None, choose: bool, max_frames: i
 
     def choose_subject_() -> None:
         tick = time.perf_counter()
-        chosen = choose_subject(video, workers=SUBJECT_WORKERS)
+        chosen = choose_subject(video, workers=SUBJECT_WORKERS, stop=cancel)
+        if cancel.is_set():
+            raise _Cancelled
         clock["subject"] = time.perf_counter() - tick
         subject["box"] = None if chosen is None else chosen[0]
         subject_known.set()

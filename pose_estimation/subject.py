@@ -9,6 +9,8 @@ first box starts the per-frame pose follower.
 
 from __future__ import annotations
 
+import queue
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -124,23 +126,23 @@ class SubjectChooser:
 
 
 def choose_subject(video: str | Path, every_seconds: float = SAMPLE_EVERY_S, max_samples: int = MAX_SAMPLES,
-                   workers: int = 1) -> tuple[np.ndarray, int, int] | None:
+                   workers: int = 1, stop: threading.Event | None = None) -> tuple[np.ndarray, int, int] | None:
     """``(first box, its frame index, number of tracks)`` of the largest, most persistent person, or None.
 
     ``workers`` > 1: the samples are looked at by that many MediaPipe graphs in threads (they
     release the GIL) while the next samples are decoded. In single-image mode a graph keeps no
-    state between images, so the detections, and the choice, are the same as with one."""
+    state between images, so the detections, and the choice, are the same as with one.
+    ``stop``: once set, no more samples are read (the caller abandons the choice)."""
     if workers <= 1:
         chooser = SubjectChooser()
         try:
             for index, _, frame in sampled_frames(video, every_seconds, max_samples):
+                if stop is not None and stop.is_set():
+                    break
                 chooser.add(index, frame)
         finally:
             chooser.close()
         return chooser.choice()
-    import queue
-    import threading
-
     samples: queue.Queue = queue.Queue(maxsize=workers)
     choosers: list[SubjectChooser] = []
     failures: list[BaseException] = []
@@ -162,7 +164,7 @@ def choose_subject(video: str | Path, every_seconds: float = SAMPLE_EVERY_S, max
         thread.start()
     try:
         for index, _, frame in sampled_frames(video, every_seconds, max_samples):
-            if failures:
+            if failures or (stop is not None and stop.is_set()):
                 break
             samples.put((index, frame))
     finally:
