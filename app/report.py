@@ -156,6 +156,8 @@ def metrics(evaluation: dict, replay: dict) -> list[dict]:
     def add(label: str, value: str, tip: str) -> None:
         rows.append({"label": label, "value": value, "tip": tip})
 
+    if isinstance(ev.get("clip_seconds"), (int, float)):
+        add("Clip length", _seconds(ev["clip_seconds"]), "length of the reference motion the controller follows")
     if isinstance(tries, int) and isinstance(ev.get("falls"), int):
         add("Falls", f"{ev['falls']} of {tries} tries", f"tries of {span}from random points of the clip in which the character fell")
     if isinstance(ev.get("success_rate"), (int, float)):

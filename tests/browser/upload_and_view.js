@@ -20,6 +20,7 @@ const { waitUntil } = require(path.join(__dirname, 'wait.js'));
     await page.goto(url);
     await page.setInputFiles('#file', video);
     await page.fill('#minutes', '1');
+    await page.click('#upload summary');  // the options are folded
     await page.selectOption('#estimator', 'lifter');
     await Promise.all([page.waitForURL(/\/jobs\//, { timeout: 60000 }), page.click('#send')]);
     await waitUntil(page, () => ['done', 'failed'].includes(document.getElementById('status').textContent), null, 300000);

@@ -36,6 +36,7 @@ function show(job) {
   document.getElementById("estimator").textContent = job.estimator || "the server's";
   document.getElementById("assisted").hidden = !job.assist;
   document.getElementById("bar").value = job.status === "done" ? 6 : job.stage_index;
+  document.getElementById("bar").hidden = job.status === "done";  // the verdict says how it went
   document.getElementById("error").textContent = job.error;
 }
 
