@@ -370,3 +370,20 @@ def test_a_malformed_warm_start_is_one_line(case, tmp_path):
     result = run_cli("train", str(WALK), "-o", str(tmp_path / "run"), "--init", str(path), "--timesteps", "128", "--envs", "1", "--n-steps", "64")
     assert_one_line_exit_2(result, str(path), MALFORMED[case][1])
     assert not (tmp_path / "run" / "policy.zip").exists()
+
+
+@pytest.mark.parametrize("command,option,says", [
+    (("replay",), "policy", "runs no code"), (("evaluate",), "policy", "runs no code"), (("track",), "--policy", "runs no code"),
+    (("train",), "--init", "runs code"), (("serve",), "--init-policy", "runs code"), (("run",), "--init-policy", "runs code"),
+    (("tracker", "train"), "--init", "runs code"), (("tracker", "train"), "--resume-from", "runs code"),
+])
+def test_help_says_which_commands_run_code_from_a_policy_zip(command, option, says):
+    result = run_cli(*command, "--help")
+    assert result.returncode == 0
+    lines = result.stdout.splitlines()
+    after_usage = lines.index("")
+    first = next(i for i, line in enumerate(lines) if i > after_usage and line.startswith("  ") and line.split()[0] == option)
+    rest = lines[first + 1:]
+    end = next((i for i, line in enumerate(rest) if not line.startswith(" " * 6)), len(rest))  # the next option or section
+    entry = " ".join(" ".join([lines[first], *rest[:end]]).split()).replace("stable- baselines3", "stable-baselines3")
+    assert says in entry and "pickle" in entry, entry
