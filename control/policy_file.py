@@ -42,7 +42,7 @@ _SCALARS = ("obs_count", "ret_mean", "ret_var", "ret_count", "clip_obs", "clip_r
 def _error(path, problem: str):
     from characters.errors import input_error
 
-    return input_error(path, problem)
+    return input_error(path, " ".join(problem.split()))  # one line, whatever a library's message held
 
 
 def upgrade_hint(path: str | Path) -> str:
@@ -106,6 +106,10 @@ class Normalization:
                                f"action bounds {act} and {arrays['action_high'].shape})")
         if not (np.all(np.isfinite(arrays["obs_mean"])) and np.all(arrays["obs_var"] >= 0) and np.isfinite(arrays["obs_var"]).all()):
             raise _error(path, f"{NORMALIZATION}: observation statistics are not finite, or a variance is negative")
+        if not (all(np.isfinite(arrays[k]) for k in _SCALARS) and arrays["epsilon"] >= 0 and arrays["clip_obs"] > 0):
+            raise _error(path, f"{NORMALIZATION}: a setting is not finite, or epsilon is negative, or clip_obs is not positive")
+        if not (np.isfinite(arrays["action_low"]).all() and np.isfinite(arrays["action_high"]).all() and np.all(arrays["action_low"] <= arrays["action_high"])):
+            raise _error(path, f"{NORMALIZATION}: the action bounds are not finite, or a lower bound is above its upper bound")
         return cls(
             obs_mean=arrays["obs_mean"].astype(np.float64), obs_var=arrays["obs_var"].astype(np.float64),
             action_low=arrays["action_low"].astype(np.float32), action_high=arrays["action_high"].astype(np.float32),

@@ -234,6 +234,8 @@ MALFORMED = {
     "npz_string_mean": ({"vidmimic/normalization.npz": _npz(obs_mean=np.array(["a", "b"]))}, "obs_mean is not numeric"),
     "npz_inconsistent_sizes": ({"vidmimic/normalization.npz": _npz(obs_var=np.ones(3))}, "inconsistent sizes"),
     "npz_negative_variance": ({"vidmimic/normalization.npz": _npz(obs_var=-_npz_array("obs_var"))}, "variance is negative"),
+    "npz_negative_epsilon": ({"vidmimic/normalization.npz": _npz(epsilon=np.float64(-1.0))}, "epsilon is negative"),
+    "npz_crossed_action_bounds": ({"vidmimic/normalization.npz": _npz(action_low=np.ones(28), action_high=-np.ones(28))}, "lower bound is above"),
     "npz_fewer_observations": ({"vidmimic/normalization.npz": _npz(obs_mean=np.zeros(5), obs_var=np.ones(5))}, "policy layer 0 is not 5 -> 512"),
     "config_not_json": ({"vidmimic/config.json": b"{not json"}, "malformed vidmimic/config.json"),
     "config_a_list": ({"vidmimic/config.json": b"[1, 2]"}, "not a JSON object"),
