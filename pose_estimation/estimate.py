@@ -64,8 +64,8 @@ def mediapipe_ik(front: FrontEnd) -> SmplMotion:
 
 
 def _warm_up(estimator: str) -> threading.Thread:
-    """Import the estimator's modules and, for the lifter, load its weights (the NumPy copy,
-    ``lifter_numpy``) in a thread while the video is read; returns the thread."""
+    """A thread (not started) that imports the estimator's modules and, for the lifter, loads its
+    weights (the NumPy copy, ``lifter_numpy``), to run while the video is read."""
 
     def load() -> None:
         import pose_estimation.landmarks_ik  # noqa: F401
@@ -79,9 +79,7 @@ def _warm_up(estimator: str) -> threading.Thread:
             if SHIPPED_WEIGHTS.exists():
                 cached_lifter(str(SHIPPED_WEIGHTS))
 
-    thread = threading.Thread(target=load, name="estimate-warm-up", daemon=True)
-    thread.start()
-    return thread
+    return threading.Thread(target=load, name="estimate-warm-up", daemon=True)
 
 
 def lifter(front: FrontEnd) -> SmplMotion:
@@ -151,11 +149,15 @@ def estimate(
     bar = progress or (lambda label: None)
     warm = _warm_up(estimator)
     if sequential:
+        warm.start()
         front, small = run_front_end_sequential(video, person_box, max_frames, bar("keypoints")), None
     else:
-        run = run_front_end_pipelined(video, person_box, max_frames, bar("keypoints"))
+        # The warm-up (Python imports, holding the GIL) starts with the follower, not beside the
+        # subject's choice, whose MediaPipe import it would slow.
+        run = run_front_end_pipelined(video, person_box, max_frames, bar("keypoints"), on_follow=warm.start)
         front, small = run.front, run.overlay_frames
-    warm.join()
+    if warm.ident is not None:
+        warm.join()
     if front.keypoints.num_frames < 2:
         raise input_error(video, "a single frame: motion needs at least two frames")
     seconds = dict(front.stage_seconds)

@@ -81,7 +81,7 @@ class _Channel:
 
 
 def _run(video: Path, person_box: np.ndarray | None, choose: bool, max_frames: int | None, progress: Progress | None,
-         isolate: bool, keep_overlay: bool) -> tuple[FrontEnd, OverlayFrames | None]:
+         isolate: bool, keep_overlay: bool, on_follow: Callable[[], None] | None) -> tuple[FrontEnd, OverlayFrames | None]:
     """Start the stages' threads, wait for them, and re-raise the first failure (the others stop
     at their next hand-over); ``choose``: choose the subject first, else follow ``person_box``."""
     reader = Reader(video, max_frames)  # bad input raises here, in the caller's thread
@@ -125,6 +125,8 @@ def _run(video: Path, person_box: np.ndarray | None, choose: bool, max_frames: i
                 if cancel.is_set():
                     raise _Cancelled
             pose.follow(subject["box"], isolate)
+            if on_follow is not None:
+                on_follow()
             while (item := to_pose.get()) is not None:
                 t, frame = item
                 tick = time.perf_counter()
@@ -173,8 +175,11 @@ def _run(video: Path, person_box: np.ndarray | None, choose: bool, max_frames: i
 
 
 def run_front_end_pipelined(video: Path, person_box: np.ndarray | None = None, max_frames: int | None = None,
-                            progress: Progress | None = None, isolate: bool = False, keep_overlay: bool = True) -> PipelinedPass:
+                            progress: Progress | None = None, isolate: bool = False, keep_overlay: bool = True,
+                            on_follow: Callable[[], None] | None = None) -> PipelinedPass:
     """The video pass (see the module's docstring); ``person_box`` given: follow that person, no
-    subject choice; ``keep_overlay``: keep the frames at overlay size for ``views.write_overlay``."""
-    front, overlay = _run(Path(video), person_box, person_box is None, max_frames, progress, isolate, keep_overlay)
+    subject choice; ``keep_overlay``: keep the frames at overlay size for ``views.write_overlay``;
+    ``on_follow``: called once the follower starts (the subject known), e.g. to start work that
+    would slow the subject's choice if run beside it."""
+    front, overlay = _run(Path(video), person_box, person_box is None, max_frames, progress, isolate, keep_overlay, on_follow)
     return PipelinedPass(front, overlay)
