@@ -8,8 +8,9 @@ import sys
 from pathlib import Path
 
 from app import arguments
-from app.arguments import require_file
+from app.arguments import config_option, require_file
 from characters.errors import InputError
+from control.train_config import TrainConfig
 from pose_estimation import DEFAULT_ESTIMATOR, check_estimator
 
 UNTRUSTED = (" Training loads the zip with stable-baselines3, which runs code from it (its pickles, like any pickle): "
@@ -17,7 +18,6 @@ UNTRUSTED = (" Training loads the zip with stable-baselines3, which runs code fr
 READ_SAFELY = (" Read without unpickling anything (weights, npz, JSON), so it runs no code from the zip; SB3's own loader "
                "would, like any pickle. A zip from an older vidmimic needs `vidmimic policy upgrade ZIP` first (which unpickles it).")
 # Mirrors control.train.TrainConfig (kept here so `--help` does not import torch).
-TRAIN_DEFAULTS = {"timesteps": 10_000_000, "minutes": 240.0}
 
 
 def _convert(args: argparse.Namespace) -> int:
@@ -73,7 +73,6 @@ def _train(args: argparse.Namespace) -> int:
         raise input_error(None, "--max-root-deviation must be 0 (never) or a distance in metres")
     from control.imitation_env import EnvConfig
     from control.launch import TrainingFailed, train_on_ranks
-    from control.train import TrainConfig
 
     defaults = TrainConfig()
     config = TrainConfig(
@@ -300,19 +299,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("motion")
     p.add_argument("-o", "--output", required=True, metavar="RUN_DIR")
     p.add_argument("--workers", type=int, default=1, help="MPI ranks to launch (default 1: no MPI)")
-    p.add_argument("--timesteps", type=int, default=TRAIN_DEFAULTS["timesteps"], help="total environment steps")
-    p.add_argument("--minutes", type=float, default=TRAIN_DEFAULTS["minutes"], help="wall-clock budget")
+    trained = TrainConfig()
+    config_option(p, "--timesteps", trained, "timesteps")
+    config_option(p, "--minutes", trained, "minutes")
     p.add_argument("--resume", action="store_true", help="continue RUN_DIR's checkpoint exactly")
     p.add_argument("--init", metavar="POLICY", help="warm-start from another policy.zip (its weights, normalisation and settings; steps from 0)." + UNTRUSTED)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--envs", type=int, help="environments in total over all ranks (default 8)")
-    p.add_argument("--n-steps", type=int, help="steps per environment per PPO iteration (default 512)")
-    p.add_argument("--checkpoint-minutes", type=float, default=5.0)
-    p.add_argument("--learning-rate", type=float, help="PPO step size (default 1e-4; with --init, the init policy's unless given)")
+    config_option(p, "--seed", trained, "seed")
+    config_option(p, "--envs", trained, "envs", unset=True, note="at least one per rank")
+    config_option(p, "--n-steps", trained, "n_steps", unset=True)
+    config_option(p, "--checkpoint-minutes", trained, "checkpoint_minutes")
+    config_option(p, "--learning-rate", trained, "learning_rate", unset=True, note="with --init, the init policy's unless given")
     p.add_argument("--max-root-deviation", type=float, metavar="M",
                    help="end an episode when the root strays M metres from the reference's (default 1; 0: never; with --init, the init policy's unless given)")
-    p.add_argument("--log-std-init", type=float, help="initial log std of the policy, in action units (default -1.6)")
-    p.add_argument("--gamma", type=float, help="discount (default 0.95)")
+    config_option(p, "--log-std-init", trained, "log_std_init", unset=True)
+    config_option(p, "--gamma", trained, "gamma", unset=True)
     p.set_defaults(func=_train)
 
     p = sub.add_parser("evaluate", help="score a trained policy: falls, tracking errors, reward")
@@ -355,15 +355,18 @@ def build_parser() -> argparse.ArgumentParser:
                         "`vidmimic convert` and `run` level the floor when they put it on the character, so leave it off for them)")
     p.set_defaults(func=_estimate)
 
+    from app.run import RunOptions
+
     p = sub.add_parser("run", help="video -> simulated character: estimate, retarget, train, replay, evaluate, export, report")
     p.add_argument("video")
     p.add_argument("-o", "--output", required=True, help="output folder (re-running skips finished stages)")
-    p.add_argument("--train-minutes", type=float, default=30.0, help="training budget: the tracker's fine-tune on the clip (0: the tracker as it is), or per-clip training")
-    p.add_argument("--train-timesteps", type=int, default=10_000_000)
-    p.add_argument("--workers", type=int, default=1, help="MPI ranks for training")
-    p.add_argument("--estimator", default=DEFAULT_ESTIMATOR, help=f"as for estimate (default {DEFAULT_ESTIMATOR})")
+    job = RunOptions()
+    config_option(p, "--train-minutes", job, "train_minutes")
+    config_option(p, "--train-timesteps", job, "train_timesteps")
+    config_option(p, "--workers", job, "workers")
+    config_option(p, "--estimator", job, "estimator")
     p.add_argument("--max-frames", type=int, help="only the first N frames of the video")
-    p.add_argument("--seed", type=int, default=0)
+    config_option(p, "--seed", job, "seed")
     p.add_argument("--init-policy", metavar="POLICY",
                    help="start from this policy.zip: a tracker is fine-tuned on the clip, an imitation policy warm-starts per-clip training "
                         "(default: the shipped tracker, policies/tracker/policy.zip)." + UNTRUSTED)
@@ -381,8 +384,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="with --loop: start the cycle at the phase of this policy's cyclic reference (default: --init-policy's)")
     p.add_argument("--pin-stance", action="store_true",
                    help="with --loop: hold each stance foot in place by leg IK (estimated feet glide, so the stride does not match the root's speed)")
-    p.add_argument("--swing-clearance", type=float, default=0.0, metavar="M",
-                   help="with --loop: lift each swinging foot to at least M metres at mid-swing by leg IK (estimates shuffle; 0: off)")
+    config_option(p, "--swing-clearance", job, "swing_clearance_m", metavar="M")
     p.set_defaults(func=_run)
 
     p = sub.add_parser("serve", help="the web app: upload videos, follow jobs, view and download results")

@@ -37,23 +37,41 @@ from pose_estimation import DEFAULT_ESTIMATOR
 
 @dataclass(frozen=True)
 class RunOptions:
+    """Settings of one ``vidmimic run`` job (the CLI's flags and the web form's fields)."""
+
     train_minutes: float = 30.0
+    """Training budget in minutes: the tracker's fine-tune on the clip (0: the tracker as it is), or per-clip training."""
     train_timesteps: int = 10_000_000
+    """Training budget in samples (whichever budget ends first)."""
     workers: int = 1
+    """MPI ranks for training."""
     estimator: str = DEFAULT_ESTIMATOR
+    """The 3D estimator, as for ``vidmimic estimate``."""
     max_frames: int | None = None
+    """Only the first N frames of the video."""
     evaluation_episodes: int = 10
+    """Episodes of the evaluation stage."""
     seed: int = 0
-    replay_seconds: float | None = None  # default: 10 s for cyclic clips, else the clip's length
-    init_policy: str | None = None  # warm-start training from this policy.zip (see ``vidmimic train --init``)
-    loop: bool = False  # imitate the estimate's best repeating cycle in a loop (walks, runs) instead of the whole clip;
-    # with phase_policy (default: init_policy), the cycle starts at the phase that matches that policy's cyclic reference
-    symmetric: bool = False  # with loop: average the cycle with its mirror half a cycle later (retargeting.gait_cycle.symmetric_cycle)
-    swing_clearance_m: float = 0.0  # with loop: lift each swinging foot to at least this mid-swing height (0: off)
-    pin_stance: bool = False  # with loop: hold each stance foot in place by leg IK (retargeting.gait_cycle.pin_stance_feet)
-    phase_policy: str | None = None  # with loop: the policy whose cyclic reference sets the cycle's start (default: init_policy)
-    from_scratch: bool = False  # train a per-clip imitation policy from nothing instead of starting from the shipped tracker
-    assist: bool = False  # fine-tune the tracker with a residual root force (not physics alone; labelled everywhere)
+    """Seed of training and evaluation."""
+    replay_seconds: float | None = None
+    """Length of the replay (default: 10 s for cyclic clips, else the clip's)."""
+    init_policy: str | None = None
+    """Start from this policy.zip: a tracker is fine-tuned, an imitation policy warm-starts per-clip training."""
+    loop: bool = False
+    """Imitate the estimate's best repeating cycle (walks, runs) in a loop instead of the whole clip; the cycle
+    starts at the phase that matches ``phase_policy``'s cyclic reference (default: ``init_policy``'s)."""
+    symmetric: bool = False
+    """With ``loop``: average the cycle with its mirror half a cycle later (``retargeting.gait_cycle.symmetric_cycle``)."""
+    swing_clearance_m: float = 0.0
+    """With ``loop``: lift each swinging foot to at least this mid-swing height in metres (0: off)."""
+    pin_stance: bool = False
+    """With ``loop``: hold each stance foot in place by leg IK (``retargeting.gait_cycle.pin_stance_feet``)."""
+    phase_policy: str | None = None
+    """With ``loop``: the policy whose cyclic reference sets the cycle's start (default: ``init_policy``)."""
+    from_scratch: bool = False
+    """Train a per-clip imitation policy from nothing instead of starting from the shipped tracker."""
+    assist: bool = False
+    """Fine-tune the tracker with a residual root force (not physics alone; labelled everywhere)."""
 
 
 WALK_POLICY = POLICIES / "humanoid3d_walk" / "policy.zip"

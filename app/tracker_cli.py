@@ -5,6 +5,9 @@ from __future__ import annotations
 import argparse
 import os
 
+from app.arguments import config_option
+from control.train_config import TRACKER_TRAIN_DEFAULTS
+
 TRAINING_LOADS = (" Training loads the zip with stable-baselines3, which runs code from it (its pickles, like any pickle): "
                   "start only from your own or ones you trust.")
 
@@ -21,7 +24,7 @@ def _train(args: argparse.Namespace) -> int:
         return mpi.relaunch_under_mpiexec(args.workers, command_line(), module="app.cli")
     from dataclasses import replace
 
-    from control.tracker_train import TRACKER_TRAIN_DEFAULTS, train_tracker
+    from control.tracker_train import train_tracker
 
     if args.resume_from:
         from control.tracker_ship import unship
@@ -29,11 +32,7 @@ def _train(args: argparse.Namespace) -> int:
         unship(args.resume_from, args.output)
         args.resume = True
     folders = args.library or []
-    config = replace(TRACKER_TRAIN_DEFAULTS, minutes=args.minutes, seed=args.seed, **({"timesteps": args.timesteps} if args.timesteps else {}))
-    if args.envs:
-        config = replace(config, envs=args.envs)
-    if args.n_steps:
-        config = replace(config, n_steps=args.n_steps)
+    config = replace(TRACKER_TRAIN_DEFAULTS, minutes=args.minutes, seed=args.seed, timesteps=args.timesteps, envs=args.envs, n_steps=args.n_steps)
     train_tracker(folders, args.output, config, resume=args.resume, init=args.init, validate_minutes=args.validate_minutes)
     return 0
 
@@ -70,14 +69,14 @@ def add_parser(sub) -> None:
                    help="folders (or files) of motions (default: the pybullet DeepMimic clips and ../shared/data/mocap/{deepmimic,cmu,cmu_library}; "
                         "with --resume: the run's own)")
     p.add_argument("--workers", type=int, default=1, help="MPI ranks to launch (default 1: no MPI)")
-    p.add_argument("--minutes", type=float, default=170.0, help="wall-clock budget of this session")
-    p.add_argument("--timesteps", type=int, help="stop at this many samples in total (default 200 million)")
+    config_option(p, "--minutes", TRACKER_TRAIN_DEFAULTS, "minutes", note="this session's")
+    config_option(p, "--timesteps", TRACKER_TRAIN_DEFAULTS, "timesteps", note="over all sessions")
     p.add_argument("--resume", action="store_true", help="continue RUN_DIR's checkpoint (re-reading its library folders)")
     p.add_argument("--resume-from", metavar="DIR", help="continue a shipped tracker (e.g. policies/tracker) in the new RUN_DIR." + TRAINING_LOADS)
     p.add_argument("--init", metavar="POLICY", help="start from this tracker policy.zip's weights (steps from 0)." + TRAINING_LOADS)
-    p.add_argument("--envs", type=int, help="environments over all ranks (default 16)")
-    p.add_argument("--n-steps", type=int, help="steps per environment per PPO iteration (default 512)")
-    p.add_argument("--seed", type=int, default=0)
+    config_option(p, "--envs", TRACKER_TRAIN_DEFAULTS, "envs")
+    config_option(p, "--n-steps", TRACKER_TRAIN_DEFAULTS, "n_steps")
+    config_option(p, "--seed", TRACKER_TRAIN_DEFAULTS, "seed")
     p.add_argument("--validate-minutes", type=float, default=15.0, help="minutes between validation passes")
     p.set_defaults(func=_train)
 

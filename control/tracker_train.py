@@ -21,13 +21,8 @@ from dataclasses import asdict, replace
 from pathlib import Path
 
 from control import mpi
-from control.train import Progress, TrainConfig, append_csv_row, learn
-
-TRACKER_TRAIN_DEFAULTS = TrainConfig(
-    timesteps=200_000_000, minutes=170.0, envs=16, n_steps=512, batch_size=2048, n_epochs=5,
-    learning_rate=1e-4, gamma=0.95, net_arch=(512, 256), checkpoint_minutes=10.0,
-)
-
+from control.train import Progress, append_csv_row, learn
+from control.train_config import TRACKER_TRAIN_DEFAULTS, TrainConfig
 
 DEFAULT_LIBRARY = "<default>"
 """Stands for :func:`control.motion_library.default_folders` in a run's config (paths differ between machines)."""

@@ -25,7 +25,7 @@ import sys
 import time
 import zipfile
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, replace
 from pathlib import Path
 
 import numpy as np
@@ -33,41 +33,9 @@ import numpy as np
 from control import mpi
 from control.imitation_env import EnvConfig, ImitationEnv
 from control.rewards import RewardSpec
+from control.train_config import TrainConfig
 
 Progress = Callable[[int, int], None]
-
-
-@dataclass(frozen=True)
-class TrainConfig:
-    """PPO settings (stable-baselines3 names where they exist)."""
-
-    timesteps: int = 10_000_000
-    """Stop after this many environment steps (samples) in total."""
-    minutes: float = 240.0
-    """... or after this much wall-clock time, whichever comes first."""
-    seed: int = 0
-    envs: int = 8
-    """Environments in total, spread over the MPI ranks."""
-    n_steps: int = 512
-    """Steps per environment per PPO iteration (batch = envs * n_steps)."""
-    batch_size: int = 1024
-    """Minibatch size."""
-    n_epochs: int = 5
-    learning_rate: float = 1e-4
-    """Adam step size. At 2e-4 the updates overshot (approx. KL 0.05-0.1, half the samples clipped)."""
-    target_kl: float | None = 0.03
-    """Stop an update's epochs early once the approximate KL passes 1.5x this."""
-    gamma: float = 0.95
-    gae_lambda: float = 0.95
-    clip_range: float = 0.2
-    log_std_init: float = -1.6
-    """Initial log std of the Gaussian policy in action units (action_scale rad each): ~0.1 rad."""
-    net_arch: tuple[int, ...] = (512, 256)
-    checkpoint_minutes: float = 5.0
-    torch_threads: int = 1
-    """Threads of the policy's forward passes while environments step."""
-    learner_threads: int = 1
-    """Threads of PPO's update on rank 0; the other ranks sleep meanwhile, so up to the machine's cores."""
 
 
 def config_from_json(data: dict) -> tuple[TrainConfig, EnvConfig]:
