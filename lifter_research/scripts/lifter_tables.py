@@ -43,7 +43,8 @@ import sys
 import time
 from pathlib import Path
 
-from lifter_research.scripts.lifter_recipe import HELDOUT, SHARED_VIDEOS, TECHNIQUES_ON, TRAIN, dataset_commands, dataset_folders, scaled
+from characters.places import SHARED_VIDEOS
+from lifter_research.scripts.lifter_recipe import HELDOUT, TECHNIQUES_ON, TRAIN, dataset_commands, dataset_folders, scaled
 from lifter_research.scripts.lifter_rows import ROOT, score_row, score_weights, technique_flags, train_row, vidmimic
 
 INPUTS_ORDER = ("keypoints", "flow", "flow+keypoints")
