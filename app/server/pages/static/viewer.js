@@ -135,7 +135,9 @@ async function startViewer(simUrl, refUrl) {
     const tanV = Math.tan(THREE.MathUtils.degToRad(camera.fov / 2)), tanH = tanV * camera.aspect, half = Math.round(WINDOW / SAMPLE);
     views = joints.map((_, i) => fit(joints.slice(Math.max(0, i - half), i + half + 1).flat(), forward, right, camUp, tanV, tanH));
   }
+  let dirty = true;  // something other than the time changed: draw again even when paused
   function resize() {
+    dirty = true;
     const width = canvas.clientWidth || canvas.width, height = Math.round(width / aspect);
     renderer.setSize(width, height, false);
     camera.aspect = width / height; camera.updateProjectionMatrix();
@@ -147,9 +149,12 @@ async function startViewer(simUrl, refUrl) {
   const ui = controls(canvas);
   ui.timeline.min = 0; ui.timeline.max = duration; ui.timeline.step = 0.01;
   let t = 0, playing = true, last = performance.now();
-  const showPlaying = () => { ui.play.textContent = playing ? "pause" : "play"; ui.play.setAttribute("aria-pressed", String(playing)); };
-  ui.play.onclick = () => { playing = !playing; if (playing && t >= duration) t = 0; showPlaying(); };
-  ui.timeline.oninput = () => { t = Number(ui.timeline.value); playing = false; showPlaying(); };
+  const showPlaying = () => {
+    ui.play.textContent = playing ? "pause" : "play"; ui.play.setAttribute("aria-pressed", String(playing));
+    if (window.viewerState) window.viewerState.playing = playing;
+  };
+  ui.play.onclick = () => { playing = !playing; if (playing && t >= duration) t = 0; showPlaying(); dirty = true; };
+  ui.timeline.oninput = () => { t = Number(ui.timeline.value); playing = false; showPlaying(); dirty = true; };
   showPlaying();
 
   const state = window.viewerState = { frames: 0, duration, time: 0, playing, skinned: characters.every((c) => c.skinned), ndc: {} };
@@ -162,9 +167,13 @@ async function startViewer(simUrl, refUrl) {
     }
     return e;
   }
+  let drawnAt = null;
   function frame(now) {
     if (playing) { t += Math.max(0, now - last) / 1000; if (t >= duration) t = 0; }  // a frame's time may precede the start
     last = now;
+    requestAnimationFrame(frame);
+    if (!dirty && t === drawnAt) return;  // paused and unchanged: nothing to draw
+    dirty = false; drawnAt = t;
     for (const c of characters) pose(c, t);
     const x = Math.min(Math.max(t, 0) / SAMPLE, count - 1), i = Math.floor(x), a = x - i, j = Math.min(i + 1, count - 1);
     const target = views[i].centre.clone().lerp(views[j].centre, a);
@@ -176,7 +185,6 @@ async function startViewer(simUrl, refUrl) {
     ui.timeline.value = t;
     ui.clock.textContent = `${t.toFixed(2)} s / ${duration.toFixed(2)} s`;
     Object.assign(state, { frames: state.frames + 1, time: t, playing, ndc: { simulated: extent(sim), reference: extent(ref) } });
-    requestAnimationFrame(frame);
   }
   requestAnimationFrame(frame);
 }
