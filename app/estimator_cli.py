@@ -41,8 +41,8 @@ def _data(args: argparse.Namespace) -> int:
                                total_occlusion=not args.no_total_occlusion, part_swap=args.part_swap, joint_noise=args.joint_noise,
                                limb_poses=args.limb_poses, torso_bends=args.torso_bends, body_turns=args.body_turns, **cameras)
     try:
-        generate_dataset(args.output, args.clips, args.seed, options, held_out=args.held_out, mocap_folders=args.mocap,
-                         workers=args.workers, progress=ProgressBar("shards"))
+        generate_dataset(args.output, args.clips, args.seed, options, held_out=args.held_out is not None, mocap_folders=args.mocap,
+                         workers=args.workers, progress=ProgressBar("shards"), held_out_set=args.held_out or "all")
     except ValueError as exc:
         from characters.errors import input_error
 
@@ -176,7 +176,9 @@ def add_parser(sub) -> None:
     p.add_argument("--clips", type=int, default=2000)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--frames", type=int, default=64, help="frames per clip")
-    p.add_argument("--held-out", action="store_true", help="draw from the held-out mocap clips only (the test set)")
+    p.add_argument("--held-out", nargs="?", const="all", metavar="SET",
+                   help="draw from the held-out mocap clips only (the test set): all of them, or one set of lifter_research/heldout.json "
+                        "(original: the four motions held out before the CMU library; library: its held-out CMU subjects)")
     p.add_argument("--mocap", type=Path, action="append", help="another folder of BVH / AMASS npz / DeepMimic txt (repeatable)")
     p.add_argument("--static-background", action="store_true", help="a tripod: the background does not move")
     p.add_argument("--no-occluders", action="store_true", help="no objects in front of the person")

@@ -1,7 +1,8 @@
 """Synthetic datasets on disk: shards of clips made by :func:`synthetic.synthetic_clip`.
 
 A dataset folder holds ``shard_0000.npz`` ... (``clips_per_shard`` clips each, every array
-stacked along a first clip axis) and ``dataset.json`` (seed, options, sources, held-out flag).
+stacked along a first clip axis) and ``dataset.json`` (seed, options, sources, held-out flag and, for
+a subset of the held-out set, ``held_out_set``).
 Clip ``i`` is drawn from ``numpy.random.default_rng([seed, i])``: any shard can be remade
 alone, shards can be made by parallel processes, and an interrupted generation resumes at the
 first missing shard.
@@ -18,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from characters.errors import atomic_output
-from lifter_research.mocap_library import MocapClip, load_library, motion_files
+from lifter_research.mocap_library import ALL, MocapClip, load_library, motion_files
 from lifter_research.synthetic import SyntheticOptions, clip_sources, synthetic_clip
 
 Progress = Callable[[int, int], None]
@@ -38,13 +39,20 @@ def _make_shard(path: Path, clips: list[MocapClip], seed: int, first: int, count
 def generate_dataset(
     out_dir: str | Path, count: int, seed: int, options: SyntheticOptions = SyntheticOptions(), held_out: bool = False,
     mocap_folders: list[Path] | None = None, clips_per_shard: int = 50, workers: int = 1, progress: Progress | None = None,
+    held_out_set: str = ALL,
 ) -> Path:
-    """Make (or finish) a dataset of ``count`` clips in ``out_dir``; returns the folder."""
+    """Make (or finish) a dataset of ``count`` clips in ``out_dir``; returns the folder. With
+    ``held_out``, the clips come from the held-out subset ``held_out_set`` of ``heldout.json`` only."""
+    files = motion_files(mocap_folders)
+    clips = load_library(files, held_out, held_out_set)  # before the folder is made: a bad set name leaves nothing
+    if not clips:
+        raise ValueError("no mocap clips to draw from")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    files = motion_files(mocap_folders)
     meta = {"count": count, "seed": seed, "options": asdict(options), "held_out": held_out, "clips_per_shard": clips_per_shard,
             "sources": [p.name for p in files]}
+    if held_out and held_out_set != ALL:  # recorded only then: a folder made before the sets existed still matches
+        meta["held_out_set"] = held_out_set
     meta_path = out / "dataset.json"
     if meta_path.exists():
         old = json.loads(meta_path.read_text())
@@ -54,7 +62,6 @@ def generate_dataset(
             raise ValueError(f"{out} holds a different dataset ({meta_path}); choose another folder")
     else:
         meta_path.write_text(json.dumps(meta, indent=1))
-    clips = load_library(files, held_out)
     jobs = [(out / f"shard_{k:04d}.npz", first, min(clips_per_shard, count - first)) for k, first in enumerate(range(0, count, clips_per_shard))]
     todo = [job for job in jobs if not job[0].exists()]
     done = len(jobs) - len(todo)
@@ -104,4 +111,5 @@ def dataset_sources(folder: str | Path, count: int) -> list[str] | None:
     if len(files) != len(meta["sources"]):
         return None
     speed = tuple(meta.get("options", {}).get("speed_range", SyntheticOptions().speed_range))
-    return clip_sources(load_library(files, meta["held_out"]), meta["seed"], count, SyntheticOptions(speed_range=speed))
+    clips = load_library(files, meta["held_out"], meta.get("held_out_set", ALL))
+    return clip_sources(clips, meta["seed"], count, SyntheticOptions(speed_range=speed))
