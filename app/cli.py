@@ -188,10 +188,10 @@ def _run(args: argparse.Namespace) -> int:
     from app.run import RunOptions, run_pipeline, walk_cycle_options
     from characters.errors import input_error
 
-    check_estimator(args.estimator)
+    estimator = check_estimator(args.estimator or RunOptions().estimator)
     if args.walk and (args.loop or args.symmetric or args.swing_clearance or args.pin_stance or args.phase_policy):
         raise input_error(None, "--walk sets the loop options itself; give either --walk or --loop with its options")
-    options = RunOptions(train_minutes=args.train_minutes, train_timesteps=args.train_timesteps, workers=args.workers, estimator=args.estimator, max_frames=args.max_frames, seed=args.seed, init_policy=args.init_policy, loop=args.loop, phase_policy=args.phase_policy,
+    options = RunOptions(train_minutes=args.train_minutes, train_timesteps=args.train_timesteps, workers=args.workers, estimator=estimator, max_frames=args.max_frames, seed=args.seed, init_policy=args.init_policy, loop=args.loop, phase_policy=args.phase_policy,
                          symmetric=args.symmetric, swing_clearance_m=args.swing_clearance, pin_stance=args.pin_stance, from_scratch=args.from_scratch,
                          assist=args.assist)
     if args.assist and args.from_scratch:
@@ -206,7 +206,7 @@ def _run(args: argparse.Namespace) -> int:
         if policy is not None:
             require_file(policy)
     if args.walk:
-        options = walk_cycle_options(options)
+        options = walk_cycle_options(options, estimator_named=args.estimator is not None)
     report = run_pipeline(args.video, args.output, options)
     print(json.dumps(report["evaluation"], indent=1))
     print(f"report: {args.output}/report.html")
@@ -364,7 +364,7 @@ def build_parser() -> argparse.ArgumentParser:
     config_option(p, "--train-minutes", job, "train_minutes")
     config_option(p, "--train-timesteps", job, "train_timesteps")
     config_option(p, "--workers", job, "workers")
-    config_option(p, "--estimator", job, "estimator")
+    config_option(p, "--estimator", job, "estimator", unset=True, note="with --walk, mediapipe_ik unless given")
     p.add_argument("--max-frames", type=int, help="only the first N frames of the video")
     config_option(p, "--seed", job, "seed")
     p.add_argument("--init-policy", metavar="POLICY",

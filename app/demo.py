@@ -18,13 +18,13 @@ import time
 from pathlib import Path
 
 from app.progress import ProgressBar
-from app.run import RunOptions, run_pipeline, walk_cycle_options
+from app.run import WALK_ESTIMATOR, RunOptions, run_pipeline, walk_cycle_options
 from app.sample_video import write_sample_video
 from characters.places import POLICIES
 
 SAMPLE_POLICY = POLICIES / "sample_walk" / "policy.zip"
 DEMO_TRAIN_MINUTES = 2.0
-DEMO_ESTIMATOR = "mediapipe_ik"
+DEMO_ESTIMATOR = WALK_ESTIMATOR
 
 
 def run_demo(out_dir: str | Path, train_minutes: float = DEMO_TRAIN_MINUTES, workers: int | None = None) -> dict:

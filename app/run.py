@@ -81,12 +81,20 @@ WALK_PIN_STANCE = False  # tried: a policy warm-started on the pinned cycle drif
 WALK_SWING_CLEARANCE_M = 0.10  # DeepMimic's walk lifts its feet 11.7 cm; the estimate of the demo's sample video about 4-7 cm
 
 
-def walk_cycle_options(options: RunOptions) -> RunOptions:
+WALK_ESTIMATOR = "mediapipe_ik"
+"""The estimator a walk job uses unless one is named: policies/sample_walk was trained on the gait
+cycle MediaPipe-IK's estimate gives; with the default estimator's cycle a walk job warm-started
+from it fell within 2.5 s (2026-12-04, the web app's walk job)."""
+
+
+def walk_cycle_options(options: RunOptions, estimator_named: bool = True) -> RunOptions:
     """``options`` set to imitate a walk as ``vidmimic demo`` does: the estimate's best gait cycle
     looped, made symmetric, given swing clearance, and started at the walk policy's phase (so a warm
-    start from ``policies/sample_walk`` or ``policies/humanoid3d_walk`` begins in step)."""
-    return replace(options, loop=True, symmetric=WALK_SYMMETRIC, swing_clearance_m=WALK_SWING_CLEARANCE_M, pin_stance=WALK_PIN_STANCE,
+    start from ``policies/sample_walk`` or ``policies/humanoid3d_walk`` begins in step); without
+    ``estimator_named``, the estimator becomes :data:`WALK_ESTIMATOR`."""
+    walk = replace(options, loop=True, symmetric=WALK_SYMMETRIC, swing_clearance_m=WALK_SWING_CLEARANCE_M, pin_stance=WALK_PIN_STANCE,
                    phase_policy=str(WALK_POLICY) if WALK_POLICY.exists() else None)
+    return walk if estimator_named else replace(walk, estimator=WALK_ESTIMATOR)
 
 
 def _hash(*parts: object) -> str:

@@ -202,7 +202,7 @@ def run_job(settings: Settings, store: JobStore, owner: str, job: dict) -> dict:
         options = RunOptions(train_minutes=job["train_minutes"], train_timesteps=settings.train_timesteps, replay_seconds=job["replay_seconds"],
                              init_policy=settings.init_policy, estimator=job["estimator"] or settings.estimator, assist=bool(job.get("assist")))
         if job["walk_cycle"]:
-            options = walk_cycle_options(options)
+            options = walk_cycle_options(options, estimator_named=bool(job["estimator"]))
         run_pipeline(video, job_dir / "out", options, on_stage)
         return {"status": "done", "stage": "done"}
     except InputError as exc:
