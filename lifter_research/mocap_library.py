@@ -227,3 +227,15 @@ def load_library(files: list[Path], held_out: bool, subset: str = ALL, cache: Pa
     """Clips of ``files`` that may train (``held_out=False``), or the held-out ones of ``subset``
     (:func:`select_files`)."""
     return [read_clip(path, cache) for path in select_files(files, held_out, subset)]
+
+
+def summary(files: list[Path]) -> dict[str, int]:
+    """How many of ``files`` train, and how many each held-out set holds (no file is converted)."""
+    held = load_held_out()
+    counts = {"files": len(files), "train": len(select_files(files, False, held=held)), ALL: len(select_files(files, True, held=held))}
+    counts.update({name: len(select_files(files, True, name, held)) for name in held.subsets})
+    return counts
+
+
+if __name__ == "__main__":  # python -m lifter_research.mocap_library: the split of the default sources
+    print(json.dumps(summary(motion_files())))

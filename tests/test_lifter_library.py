@@ -11,7 +11,7 @@ from characters.errors import InputError
 from characters.places import SHARED_MOCAP
 from control.motion_library import subject_and_category
 from lifter_research.body_model import NUM_BETAS
-from lifter_research.mocap_library import HELD_OUT_FILE, cmu_subject, load_held_out, load_library, motion_files, read_clip, select_files
+from lifter_research.mocap_library import HELD_OUT_FILE, cmu_subject, load_held_out, load_library, motion_files, read_clip, select_files, summary
 from lifter_research.synthetic import world_joints
 from tests.conftest import require_shared, run_cli
 
@@ -51,6 +51,7 @@ def test_training_and_held_out_files_are_disjoint_by_file_and_by_subject():
     # The subsets split the held-out set.
     original, subjects = select_files(files, True, "original"), select_files(files, True, "library")
     assert {p.stem for p in original} == ORIGINAL and sorted(original + subjects) == sorted(held_out)
+    assert summary(files) == {"files": len(files), "train": len(train), "all": len(held_out), "original": 4, "library": len(subjects)}
 
 
 def test_each_held_out_kind_of_motion_also_trains():
