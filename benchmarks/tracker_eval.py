@@ -27,6 +27,8 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
+
 from characters.places import SHARED_DATA as SHARED
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -49,14 +51,39 @@ def library_section(policy: Path, work: Path) -> dict:
 
     clips = build_library(default_folders(), work / "clips", humanoid())
     tracker = load_tracker(policy)
+    peer = ReferencePD(tracker.config, tracker.model.action_size)
     out: dict = {"excluded": {c.name: c.excluded for c in clips if c.excluded}}
     for split in ("train", "validation"):
         chosen = usable(clips, split)
-        results = follow_clips(tracker, load_clips(chosen, work / "clips"), [c.name for c in chosen])
+        motions = load_clips(chosen, work / "clips")
+        results = follow_clips(tracker, motions, [c.name for c in chosen])
         out[split] = {"pooled": summarize(results), "clips": results}
         if split == "validation":
             out[split]["walks_and_runs"] = summarize([r for r, c in zip(results, chosen) if validation_kinds(c) == "walk_run"])
+        # The peer in the same run: what the PD controller alone does with the reference's pose as its target.
+        baseline = follow_clips(peer, motions, [c.name for c in chosen])
+        out[split]["median_seconds_followed"] = {"tracker": _median_seconds(results), "reference_pd": _median_seconds(baseline)}
+        out[split]["reference_pd"] = summarize(baseline)
     return out
+
+
+class ReferencePD:
+    """The zero policy of the tracker's residual action: the stable-PD controller aims at the
+    reference's next pose and nothing balances the character (the peer the tracker must beat)."""
+
+    def __init__(self, config, width: int):
+        self.config = config
+        self.width = width
+
+    def check_fits(self, env) -> None:
+        pass
+
+    def act(self, obs: np.ndarray) -> np.ndarray:
+        return np.zeros((len(obs), self.width), dtype=np.float32)
+
+
+def _median_seconds(results: list[dict]) -> float:
+    return round(float(np.median([r["seconds"] for r in results])), 3)
 
 
 def _vidmimic(*args: str) -> None:
