@@ -50,3 +50,17 @@ def assert_same_motion(made: Path, expected: Path, atol: float = 1e-9) -> None:
     frames_a, frames_b = np.array(a["Frames"]), np.array(b["Frames"])
     assert frames_a.shape == frames_b.shape, (frames_a.shape, frames_b.shape)
     assert np.abs(frames_a - frames_b).max() <= atol, f"{made} differs from {expected} by up to {np.abs(frames_a - frames_b).max():.3g}"
+
+
+def short_real_clip(path: Path) -> Path:
+    """Write a 1.5 s, 360x640 mp4 of a real person (the shared recording's first view) to ``path``:
+    small and quick for a job to process."""
+    import cv2
+
+    cap = cv2.VideoCapture(str(require_shared(SHARED_DATA / "multiview" / "pose2sim_single" / "videos" / "cam01.mp4")))
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), 30, (360, 640))
+    for _ in range(45):
+        ok, frame = cap.read()
+        writer.write(cv2.resize(frame, (360, 640)))
+    writer.release()
+    return path

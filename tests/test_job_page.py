@@ -13,13 +13,11 @@ import shutil
 import signal
 import subprocess
 
-import cv2
 import pytest
 
-from tests.conftest import ROOT, SHARED_DATA, require_shared
+from tests.conftest import ROOT, short_real_clip
 from tests.server_process import Server
 
-VIEW = SHARED_DATA / "multiview" / "pose2sim_single" / "videos" / "cam01.mp4"
 BROWSER = ROOT / "tests" / "browser"
 RAW_FLOAT = re.compile(r"\d\.\d{4,}")  # a number printed with more than three decimals
 ABSOLUTE_PATH = re.compile(r"(?<![\w.:/~-])/(?:[\w.-]+/)+[\w.-]+")  # /a/b...; not a URL's path, not "N/kg"
@@ -38,24 +36,13 @@ def browse(script: str, *args: str) -> dict:
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
-def short_clip(path):
-    """A 1.5 s clip of a real person (small, quick to process)."""
-    cap = cv2.VideoCapture(str(require_shared(VIEW)))
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), 30, (360, 640))
-    for _ in range(45):
-        ok, frame = cap.read()
-        writer.write(cv2.resize(frame, (360, 640)))
-    writer.release()
-    return path
-
-
 @pytest.fixture(scope="module")
 def finished_job(tmp_path_factory):
     """A server and one job it ran to the end: ``(server, job_id)``."""
     folder = tmp_path_factory.mktemp("job_page")
     server = Server(folder / "data")
     try:
-        created = server.upload(short_clip(folder / "walk.mp4"), train_minutes="0.15")
+        created = server.upload(short_real_clip(folder / "walk.mp4"), train_minutes="0.15")
         assert created.status_code == 201, created.text
         job_id = created.json()["id"]
         job = server.wait_for(job_id, timeout=400)
@@ -123,7 +110,7 @@ def test_the_upload_page_on_a_phone_shows_progress_in_percent_and_a_refused_file
     try:
         bad = tmp_path / "holiday.mp4"
         bad.write_bytes(b"definitely not a video")
-        video = short_clip(tmp_path / "walk.mp4")
+        video = short_real_clip(tmp_path / "walk.mp4")
         assert video.stat().st_size > 200_000  # seconds of upload at the throttled rate
         page = browse("upload_phone.js", server.url + "/", str(video), str(bad))
         assert page["errors"] == []

@@ -11,23 +11,13 @@ import pytest
 import requests
 
 from pose_estimation import DEFAULT_ESTIMATOR
-from tests.conftest import ROOT, SHARED_DATA, assert_same_motion, require_shared, run_cli
+from tests.conftest import ROOT, assert_same_motion, run_cli, short_real_clip
 from tests.server_process import Server, descendants, process_alive, worker_pids
-
-VIEW = SHARED_DATA / "multiview" / "pose2sim_single" / "videos" / "cam01.mp4"
 
 
 @pytest.fixture
 def clip(tmp_path):
-    """A 1.5 s clip of a real person (small, quick to process)."""
-    cap = cv2.VideoCapture(str(require_shared(VIEW)))
-    path = tmp_path / "walk.mp4"
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), 30, (360, 640))
-    for _ in range(45):
-        ok, frame = cap.read()
-        writer.write(cv2.resize(frame, (360, 640)))
-    writer.release()
-    return path
+    return short_real_clip(tmp_path / "walk.mp4")
 
 
 def wait_for(url, status, timeout=240):
